@@ -1,0 +1,163 @@
+"""The `movierec` command: a thin Typer layer over the data loaders and the Recommender."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from movierec.cli.render import console, show
+from movierec.errors import MovieRecError
+
+app = typer.Typer(help="Neural movie recommenders on MovieLens: train, evaluate, recommend.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Fetch and inspect MovieLens data sets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+Variant = Annotated[str, typer.Option("--data", "-d", help="MovieLens variant, e.g. ml-100k.")]
+DataPath = Annotated[Path | None, typer.Option(
+    "--path", help="Local folder or .zip with the variant's files (skips cache and download).")]
+ModelDir = Annotated[Path, typer.Argument(help="Folder written by `movierec train`.")]
+Options = Annotated[list[str] | None, typer.Option(
+    "--option", "-o", help="Preset or training option key=value (repeatable), e.g. -o dim=32.")]
+
+
+@data_app.command("fetch")
+def data_fetch(variant: Variant = "ml-100k", path: DataPath = None) -> None:
+    """Get a variant into the local cache (path -> cache -> GroupLens -> offline mirror)."""
+    from movierec.data import load_movielens
+
+    data = load_movielens(variant, path)
+    console.print(f"[green]{variant}[/]: {len(data.ratings):,} ratings from {data.source}")
+
+
+@data_app.command("info")
+def data_info(variant: Variant = "ml-100k", path: DataPath = None) -> None:
+    """Summarise a variant: counts, rating scale, density, time span, canonical folds."""
+    import pandas as pd
+
+    from movierec.data import load_movielens
+
+    data = load_movielens(variant, path)
+    r = data.ratings
+    n_users, n_movies = r["user_id"].nunique(), r["movie_id"].nunique()
+    rows = {
+        "source": data.source,
+        "ratings": f"{len(r):,}",
+        "users": f"{n_users:,}",
+        "movies (rated / listed)": f"{n_movies:,} / {len(data.movies):,}",
+        "rating values": ", ".join(f"{v:g}" for v in sorted(r["rating"].unique())),
+        "mean rating": f"{r['rating'].mean():.3f}",
+        "density": f"{len(r) / (n_users * n_movies):.2%}",
+        "time span": f"{pd.to_datetime(r['timestamp'].min(), unit='s'):%Y-%m-%d} .. "
+                     f"{pd.to_datetime(r['timestamp'].max(), unit='s'):%Y-%m-%d}",
+        "user demographics": "yes" if data.users is not None else "no",
+        "canonical folds": "u1..u5, ua, ub" if data.has_canonical_folds else "not available",
+    }
+    show(pd.DataFrame({"field": list(rows), "value": list(rows.values())}), title=variant)
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the trained model in.")],
+    variant: Variant = "ml-100k",
+    path: DataPath = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model preset.")] = "biased-mf",
+    test_fraction: Annotated[float, typer.Option(
+        help="Share of ratings held out for the reported test RMSE (0 trains on all).")] = 0.1,
+    seed: int = 0,
+    option: Options = None,
+    plot: Annotated[bool, typer.Option(help="Also write loss_curve.png.")] = True,
+) -> None:
+    """Train a preset, report held-out RMSE/MAE, and save the model folder."""
+    from movierec import Recommender
+    from movierec.cli.options import parse_options
+    from movierec.data import load_movielens, random_split
+    from movierec.evaluate import mae, rmse
+
+    data = load_movielens(variant, path)
+    ratings, test = data.ratings, None
+    if test_fraction > 0:
+        ratings, test = random_split(data.ratings, test_fraction=test_fraction, seed=seed)
+    rec = Recommender(model, seed=seed, **parse_options(option))
+    rec.fit(ratings, movies=data.movies)
+    rec.save(out)
+    if plot and rec.history is not None:
+        rec.history.plot(out / "loss_curve.png")
+    console.print(f"saved [bold]{model}[/] to {out} "
+                  f"({rec.history.ratings_per_second:,.0f} ratings/s)")
+    if test is not None:
+        predicted = rec.predict(test)
+        console.print(f"held-out RMSE {rmse(predicted, test['rating']):.4f}  "
+                      f"MAE {mae(predicted, test['rating']):.4f} on {len(test):,} ratings")
+
+
+@app.command()
+def evaluate(
+    models: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="Preset to evaluate (repeatable); default biased-mf.")] = None,
+    variant: Variant = "ml-100k",
+    path: DataPath = None,
+    cv: Annotated[bool, typer.Option(
+        "--cv", help="Cross-validate: canonical u1..u5 when present, else random folds.")] = False,
+    folds: Annotated[int, typer.Option(help="Number of random folds for --cv.")] = 5,
+    seed: int = 0,
+    option: Options = None,
+) -> None:
+    """RMSE/MAE of presets beside the global-mean and damped-bias baselines."""
+    from movierec.cli.evaluation import evaluate_presets
+
+    evaluate_presets(models or ["biased-mf"], variant, path, cv=cv, folds=folds, seed=seed,
+                     options=option)
+
+
+@app.command()
+def recommend(
+    model_dir: ModelDir,
+    user: Annotated[int, typer.Option("--user", "-u", help="Raw user id.")],
+    k: Annotated[int, typer.Option("-k", help="How many movies.")] = 10,
+    include_seen: Annotated[bool, typer.Option(help="Also list movies the user rated.")] = False,
+) -> None:
+    """Top-k movies for a user (movies they rated are excluded unless --include-seen)."""
+    from movierec import Recommender
+
+    rec = Recommender.load(model_dir)
+    show(rec.recommend(user, k, exclude_seen=not include_seen), title=f"top {k} for user {user}")
+
+
+@app.command()
+def similar(
+    model_dir: ModelDir,
+    movie: Annotated[str, typer.Option("--movie", help="Title (or part of it) or movie id.")],
+    k: Annotated[int, typer.Option("-k", help="How many movies.")] = 10,
+) -> None:
+    """Movies most similar to one movie, by embedding cosine similarity."""
+    from movierec import Recommender
+    from movierec.cli.titles import find_movie
+
+    rec = Recommender.load(model_dir)
+    movie_id, title = find_movie(rec, movie)
+    show(rec.similar_movies(movie_id, k), title=f"similar to {title} (id {movie_id})")
+
+
+@app.command()
+def demo(
+    user: Annotated[int, typer.Option("--user", "-u", help="User to recommend for.")] = 42,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model preset.")] = "biased-mf",
+    out: Annotated[Path, typer.Option(help="Where to save the demo model.")] = Path(
+        "runs/demo-ml-100k"),
+) -> None:
+    """The main job on ml-100k: train, compare with baselines, recommend for one user."""
+    from movierec.cli.demo import run_demo
+
+    run_demo(user=user, preset=model, out=out)
+
+
+def main() -> None:
+    """Console entry point: MovieRecError becomes a one-line message and exit status 2."""
+    try:
+        app()
+    except MovieRecError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise SystemExit(2) from None

@@ -1,0 +1,123 @@
+"""Canonical column names and dtypes, and validation of rating tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+
+from movierec.errors import DataFormatError
+
+RATING_COLUMNS: tuple[str, ...] = ("user_id", "movie_id", "rating", "timestamp")
+MOVIE_COLUMNS: tuple[str, ...] = ("movie_id", "title", "year", "genres")
+USER_COLUMNS: tuple[str, ...] = ("user_id", "age", "gender", "occupation", "zip_code")
+_INT_COLUMNS = ("user_id", "movie_id", "timestamp")
+
+# A title ends in "(YYYY)" (or a range "(YYYY-YYYY)"), maybe followed by tags such as "(V)".
+_TITLE_YEAR = (r"^(?P<title>.*)\((?P<year>\d{4})(?:[-–]\d{0,4})?\)\s*"
+               r"(?P<rest>(?:\([^()]*\)\s*)*)$")
+
+
+def validate_ratings(df: pd.DataFrame, *, source: str,
+                     rating_range: tuple[float, float] | None = None,
+                     line_of: Callable[[int], int] | None = None) -> pd.DataFrame:
+    """Check a ratings table and return it with canonical columns and dtypes.
+
+    Raises DataFormatError naming `source`, the column and the value for missing columns,
+    missing or non-numeric values, non-integer ids, ratings outside `rating_range` and
+    duplicate (user, movie) pairs. `line_of` maps a row position to its 1-based line in a
+    file; without it, messages name the row position.
+    """
+    def where(i: int) -> str:
+        return f"line {line_of(i)}" if line_of else f"row {i}"
+
+    if not isinstance(df, pd.DataFrame):
+        raise DataFormatError(f"{source}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in RATING_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataFormatError(f"{source}: missing column(s) {', '.join(missing)}; "
+                              f"it has {', '.join(map(str, df.columns))}")
+    if len(df) == 0:
+        raise DataFormatError(f"{source}: has no ratings")
+    out: dict[str, np.ndarray] = {}
+    for col in RATING_COLUMNS:
+        s = df[col]
+        if not is_numeric_dtype(s) or is_bool_dtype(s):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = (num.isna() & s.notna()).to_numpy()
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise DataFormatError(f"{source}: {where(i)}: {col} {s.iloc[i]!r} is not a number")
+            s = num
+        nan = s.isna().to_numpy()
+        if nan.any():
+            raise DataFormatError(f"{source}: {where(int(np.argmax(nan)))}: {col} is missing")
+        if col in _INT_COLUMNS and is_integer_dtype(s):
+            out[col] = s.to_numpy(np.int64)
+            continue
+        values = s.to_numpy(np.float64)
+        bad = ~np.isfinite(values)
+        if col in _INT_COLUMNS:
+            bad |= values != np.round(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            kind = "an integer" if col in _INT_COLUMNS else "a finite number"
+            raise DataFormatError(f"{source}: {where(i)}: {col} {s.iloc[i]!r} is not {kind}")
+        out[col] = values.astype(np.int64) if col in _INT_COLUMNS else values
+    if rating_range is not None:
+        lo, hi = rating_range
+        bad = (out["rating"] < lo) | (out["rating"] > hi)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataFormatError(f"{source}: {where(i)}: rating {out['rating'][i]:g} is outside "
+                                  f"{lo:g}..{hi:g}")
+    result = pd.DataFrame({c: out[c] for c in RATING_COLUMNS})
+    result["rating"] = result["rating"].astype(np.float32)
+    dup = result.duplicated(["user_id", "movie_id"]).to_numpy()
+    if dup.any():
+        j = int(np.argmax(dup))
+        u, m = out["user_id"][j], out["movie_id"][j]
+        i = int(np.flatnonzero((out["user_id"] == u) & (out["movie_id"] == m))[0])
+        raise DataFormatError(f"{source}: duplicate rating of (user {u}, movie {m}) at "
+                              f"{where(i)} and {where(j)}")
+    return result
+
+
+def split_title_year(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split titles like "Toy Story (1995)" into ("Toy Story", 1995); no year gives <NA>."""
+    raw = raw.fillna("").astype(str)
+    parts = raw.str.extract(_TITLE_YEAR)
+    matched = parts["year"].notna()
+    title = (parts["title"].str.strip() + " " + parts["rest"].fillna("").str.strip()).str.strip()
+    title = title.where(matched, raw.str.strip())
+    return title.astype(str), pd.to_numeric(parts["year"], errors="coerce").astype("Int64")
+
+
+def make_movies(movie_id: Iterable, title: pd.Series, year: pd.Series,
+                genres: Iterable[list[str]]) -> pd.DataFrame:
+    """Canonical movies frame, sorted by movie_id."""
+    df = pd.DataFrame({
+        "movie_id": np.asarray(movie_id, dtype=np.int64),
+        "title": pd.Series(title, dtype=str).to_numpy(),
+        "year": pd.array(year, dtype="Int64"),
+        "genres": pd.Series(list(genres), dtype=object).to_numpy(),
+    })
+    df["title"] = df["title"].astype(str)
+    return df.sort_values("movie_id", kind="stable").reset_index(drop=True)
+
+
+def make_users(user_id: Iterable, age: Iterable, gender: Iterable, occupation: Iterable,
+               zip_code: Iterable) -> pd.DataFrame:
+    """Canonical users frame, sorted by user_id."""
+    df = pd.DataFrame({
+        "user_id": np.asarray(user_id, dtype=np.int64),
+        "age": np.asarray(age, dtype=np.int64),
+        "gender": pd.Series(list(gender), dtype=str).to_numpy(),
+        "occupation": pd.Series(list(occupation), dtype=str).to_numpy(),
+        "zip_code": pd.Series(list(zip_code), dtype=str).to_numpy(),
+    })
+    for col in ("gender", "occupation", "zip_code"):
+        df[col] = df[col].astype(str)
+    return df.sort_values("user_id", kind="stable").reset_index(drop=True)

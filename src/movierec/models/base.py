@@ -1,0 +1,107 @@
+"""`RatingModel`: the contract every movierec model honours, documented once here."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+# Generic scoring evaluates the user x movie grid in blocks of about this many pairs.
+_GRID_BLOCK_PAIRS = 1 << 20
+
+
+class RatingModel(nn.Module):
+    """Maps (user index, movie index) to a score; indices are contiguous 0..n-1, never raw ids.
+
+    Subclasses store every constructor argument as an attribute of the same name, which is
+    what lets `config()` describe the architecture and `model_from_config` rebuild it.
+    """
+
+    default_preset: ClassVar[str]
+    loss_name: str = "mse"
+
+    def __init__(self, n_users: int, n_movies: int,
+                 rating_range: tuple[float, float] = (1.0, 5.0)) -> None:
+        super().__init__()
+        self.n_users = int(n_users)
+        self.n_movies = int(n_movies)
+        self.rating_range = (float(rating_range[0]), float(rating_range[1]))
+        self.preset = self.default_preset
+
+    # --- scoring -------------------------------------------------------------------------
+    def forward(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        """Raw output the model's loss consumes: [B] for regressors, [B, n_classes] logits."""
+        raise NotImplementedError
+
+    def ratings_from_output(self, output: torch.Tensor) -> torch.Tensor:
+        """Turn `forward` output into ratings on the rating scale (identity for MSE models)."""
+        return output
+
+    def predict(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        """Predicted ratings [B], clamped to `rating_range`."""
+        low, high = self.rating_range
+        return self.ratings_from_output(self(users, movies)).clamp(low, high)
+
+    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
+        """Predicted ratings [U, n_movies] for every movie; generic blockwise grid predict."""
+        movies = torch.arange(self.n_movies, device=users.device)
+        rows_per_block = max(1, _GRID_BLOCK_PAIRS // max(1, self.n_movies))
+        blocks = []
+        for block in users.split(rows_per_block):
+            grid_users = block.repeat_interleave(self.n_movies)
+            grid_movies = movies.repeat(len(block))
+            blocks.append(self.predict(grid_users, grid_movies).view(len(block), self.n_movies))
+        return torch.cat(blocks) if blocks else movies.new_zeros((0, self.n_movies), dtype=torch.float)
+
+    # --- named views ---------------------------------------------------------------------
+    def parts(self) -> dict[str, nn.Module]:
+        """Named parts ("user", "movie", and "head" where there is one); together they own
+        every parameter, so freezing parts by name can freeze anything."""
+        raise NotImplementedError
+
+    def user_vectors(self) -> torch.Tensor:
+        """[n_users, d]: the embedding that best represents each user."""
+        raise NotImplementedError
+
+    def movie_vectors(self) -> torch.Tensor:
+        """[n_movies, d]: the embedding that best represents each movie."""
+        raise NotImplementedError
+
+    def user_tables(self) -> list[nn.Embedding]:
+        """Every table indexed by user (embeddings and biases): what fold-in trains."""
+        raise NotImplementedError
+
+    def add_users(self, n: int) -> None:
+        """Append `n` rows to every user table; existing rows stay bit-identical.
+
+        New embedding rows start at the mean user vector (an average user), biases at zero.
+        """
+        if n < 0:
+            raise ValueError(f"add_users needs n >= 0, got {n}")
+        for table in self.user_tables():
+            old = table.weight.detach()
+            if table.embedding_dim == 1:  # a bias column
+                new_rows = old.new_zeros((n, 1))
+            else:
+                new_rows = old.mean(dim=0, keepdim=True).expand(n, -1)
+            table.weight = nn.Parameter(torch.cat([old, new_rows]),
+                                        requires_grad=table.weight.requires_grad)
+            table.num_embeddings += n
+        self.n_users += n
+
+    # --- training hooks ------------------------------------------------------------------
+    def penalty(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        """Scalar regularisation for a batch, added to the task loss (0 by default)."""
+        return torch.zeros((), device=users.device)
+
+    # --- configuration -------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable description: preset name plus every constructor argument."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        cfg: dict[str, Any] = {"preset": self.preset}
+        for name in names:
+            value = getattr(self, name)
+            cfg[name] = list(value) if isinstance(value, tuple) else value
+        return cfg

@@ -1,0 +1,31 @@
+"""Building blocks shared by all models: per-id embedding towers and the sigmoid output range."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class IdTower(nn.Module):
+    """Embedding (and optionally a scalar bias) for one id space: the users or the movies."""
+
+    def __init__(self, n: int, dim: int, *, bias: bool = False, init_std: float = 0.01) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(n, dim)
+        nn.init.normal_(self.embedding.weight, std=init_std)
+        self.bias = nn.Embedding(n, 1) if bias else None
+        if self.bias is not None:
+            nn.init.zeros_(self.bias.weight)
+
+    def forward(self, index: torch.Tensor) -> torch.Tensor:
+        """Embedding rows [B, dim] of the given indices."""
+        return self.embedding(index)
+
+    def tables(self) -> list[nn.Embedding]:
+        """Every table indexed by this id space."""
+        return [self.embedding] if self.bias is None else [self.embedding, self.bias]
+
+
+def sigmoid_range(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Squash logits into (low, high): the fastai `y_range` trick that bounds predictions."""
+    return low + (high - low) * torch.sigmoid(x)

@@ -1,0 +1,258 @@
+"""The facade people use: raw ids in and out, one object to fit, predict, recommend and save."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+
+from movierec.data import IdMap, validate_ratings
+from movierec.errors import ConfigError, NotFittedError, UnknownIdError
+from movierec.evaluate import DampedBias
+from movierec.models import PRESETS, RatingModel, build_model
+from movierec.recommender.seen import SeenMovies
+from movierec.training import History, RatingTensors, TrainConfig, Trainer
+
+log = logging.getLogger(__name__)
+
+TRAIN_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
+
+
+class Recommender:
+    """Fit a preset model on a ratings frame, then predict, recommend and explain with raw ids.
+
+    `Recommender(model="biased-mf", dim=64, epochs=30)`: keyword options that are
+    `TrainConfig` fields configure training; every other option goes to the model preset.
+    Unknown options raise `ConfigError`.
+
+    Unknown-id rule for `predict`: a user or movie unseen in training gets the damped-bias
+    estimate (global mean + the known movie's or user's bias, 0 for the unknown side),
+    clipped to the rating range; `strict=True` raises `UnknownIdError` instead.
+    """
+
+    def __init__(self, model: str = "biased-mf", *, validation_fraction: float = 0.05,
+                 seed: int = 0, progress: bool = True, **options: object) -> None:
+        if model not in PRESETS:
+            raise ConfigError(f"unknown model preset {model!r}; choose one of {sorted(PRESETS)}")
+        if not 0.0 <= validation_fraction < 1.0:
+            raise ConfigError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
+        self.preset = model
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.train_options = {k: v for k, v in options.items() if k in TRAIN_FIELDS}
+        self.model_options = {k: v for k, v in options.items() if k not in TRAIN_FIELDS}
+        self.train_config = dataclasses.replace(
+            PRESETS[model].train_defaults, seed=seed, progress=progress, **self.train_options)
+        self.model: RatingModel | None = None
+        self.user_ids: IdMap | None = None
+        self.movie_ids: IdMap | None = None
+        self.seen: SeenMovies | None = None
+        self.fallback: DampedBias | None = None
+        self.movies: pd.DataFrame | None = None
+        self.history: History | None = None
+
+    # ----------------------------------------------------------------- training
+    def fit(self, ratings: pd.DataFrame, validation: pd.DataFrame | None = None, *,
+            movies: pd.DataFrame | None = None,
+            train_parts: Sequence[str] | None = None) -> Recommender:
+        """Train on canonical ratings; carves its own validation split when none is given.
+
+        A second `fit` with `train_parts=[...]` retrains only those parts of the fitted model
+        on the new ratings (their users and movies must be known).
+        """
+        ratings = validate_ratings(ratings, source="ratings passed to fit()")
+        if movies is not None:
+            self.movies = movies.set_index("movie_id", drop=False)
+        if train_parts is not None and self.model is None:
+            raise NotFittedError("fit(train_parts=...) retrains a fitted model; call fit() first")
+        if validation is None and self.validation_fraction > 0:
+            ratings, validation = self._carve_validation(ratings)
+        if self.model is None:
+            self._build(ratings)
+        train = self._tensors(ratings, "ratings passed to fit()")
+        val = self._tensors(validation, "validation ratings") if validation is not None else None
+        trainer = Trainer(self._require_model(), self.train_config)
+        self.history = trainer.fit(train, val, train_parts=train_parts)
+        if train_parts is None:
+            self.fallback = DampedBias().fit(ratings)
+            self.seen = SeenMovies.from_indices(train.users.numpy(), train.movies.numpy(),
+                                                len(self.user_ids), len(self.movie_ids))
+        return self
+
+    def _carve_validation(self, ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Random validation rows whose user and movie both stay in the training part."""
+        rng = np.random.default_rng(self.seed)
+        picked = rng.random(len(ratings)) < self.validation_fraction
+        train, val = ratings[~picked], ratings[picked]
+        known = val["user_id"].isin(train["user_id"]) & val["movie_id"].isin(train["movie_id"])
+        return pd.concat([train, val[~known]]), val[known]
+
+    def _build(self, ratings: pd.DataFrame) -> None:
+        self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy())
+        self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy())
+        low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
+        options = {"rating_range": (low, high), **self.model_options}
+        torch.manual_seed(self.seed)
+        self.model = build_model(self.preset, len(self.user_ids), len(self.movie_ids), **options)
+
+    def _tensors(self, ratings: pd.DataFrame, what: str) -> RatingTensors:
+        users = self._require(self.user_ids).to_index(ratings["user_id"].to_numpy())
+        movies = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
+        return RatingTensors(torch.from_numpy(users), torch.from_numpy(movies),
+                             torch.from_numpy(ratings["rating"].to_numpy(np.float32)))
+
+    def fold_in(self, ratings: pd.DataFrame, *, epochs: int = 40) -> list[int]:
+        """Fit the rows of the users in `ratings` (new ones are added) with all else frozen.
+
+        Returns the raw ids of the users that were new. Every other parameter stays
+        bit-identical; the movies must be known to the model.
+        """
+        model = self._require_model()
+        ratings = validate_ratings(ratings, source="ratings passed to fold_in()")
+        movie_idx = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
+        raw_users = ratings["user_id"].to_numpy()
+        new_users = [u for u in pd.unique(raw_users) if u not in self.user_ids]
+        if new_users:
+            self.user_ids = self.user_ids.extend(np.asarray(new_users, dtype=np.int64))
+            model.add_users(len(new_users))
+        user_idx = self.user_ids.to_index(raw_users)
+        config = dataclasses.replace(self.train_config, epochs=epochs, patience=None,
+                                     progress=False, lr_schedule="none")
+        data = RatingTensors(torch.from_numpy(user_idx), torch.from_numpy(movie_idx),
+                             torch.from_numpy(ratings["rating"].to_numpy(np.float32)))
+        rows = torch.from_numpy(np.unique(user_idx))
+        Trainer(model, config).fit(data, None, trainable_user_rows=rows)
+        self.seen = self._require(self.seen).with_user_rows(user_idx, movie_idx,
+                                                            len(self.user_ids))
+        return [int(u) for u in new_users]
+
+    # ----------------------------------------------------------------- scoring
+    def predict(self, pairs: pd.DataFrame, *, strict: bool = False) -> np.ndarray:
+        """Predicted rating for each (user_id, movie_id) row, in input order."""
+        model = self._require_model()
+        users = self.user_ids.to_index(pairs["user_id"].to_numpy(), missing="negative")
+        movies = self.movie_ids.to_index(pairs["movie_id"].to_numpy(), missing="negative")
+        known = (users >= 0) & (movies >= 0)
+        if strict and not known.all():
+            first = int(np.flatnonzero(~known)[0])
+            row = pairs.iloc[first]
+            raise UnknownIdError(
+                f"row {first}: user {row['user_id']} / movie {row['movie_id']} was not in the "
+                "training data; use strict=False for the damped-bias fallback or fold_in()")
+        result = np.empty(len(pairs), dtype=np.float32)
+        if known.any():
+            with torch.no_grad():
+                model.eval()
+                result[known] = model.predict(torch.from_numpy(users[known]),
+                                              torch.from_numpy(movies[known])).numpy()
+        if not known.all():
+            low, high = model.rating_range
+            guess = self._require(self.fallback).predict(pairs[~known])
+            result[~known] = np.clip(guess, low, high)
+        return result
+
+    def recommend(self, user_id: int, k: int = 10, *, exclude_seen: bool = True,
+                  unknown: Literal["error", "popular"] = "error") -> pd.DataFrame:
+        """Top-k movies for a known user: movie_id, title, score (predicted rating)."""
+        model = self._require_model()
+        if k < 1:
+            raise ConfigError(f"k must be at least 1, got {k}")
+        if user_id not in self.user_ids:
+            if unknown == "popular":
+                return self.popular(k)
+            raise UnknownIdError(f"user {user_id} is not known to the model; fold_in() their "
+                                 "ratings first, or pass unknown='popular'")
+        user = int(self.user_ids.to_index([user_id])[0])
+        with torch.no_grad():
+            model.eval()
+            scores = model.score_all_movies(torch.tensor([user]))
+        if exclude_seen:
+            self._require(self.seen).mask_scores(scores, np.array([user]))
+        return self._top_movies(scores[0], k)
+
+    def popular(self, k: int = 10) -> pd.DataFrame:
+        """The k movies rated by most training users (a cold-start answer)."""
+        counts = np.asarray(self._require(self.seen).matrix.sum(axis=0)).ravel()
+        return self._top_movies(torch.from_numpy(counts.astype(np.float32)), k)
+
+    def similar_movies(self, movie_id: int, k: int = 10) -> pd.DataFrame:
+        """Movies whose embedding is most cosine-similar to the given movie's."""
+        model = self._require_model()
+        movie = int(self.movie_ids.to_index([movie_id])[0])
+        with torch.no_grad():
+            vectors = torch.nn.functional.normalize(model.movie_vectors(), dim=1)
+            scores = vectors @ vectors[movie]
+        scores[movie] = -torch.inf
+        return self._top_movies(scores, k)
+
+    def users_for_movie(self, movie_id: int, k: int = 100, *,
+                        exclude_seen: bool = True) -> pd.DataFrame:
+        """Users with the highest predicted rating for a movie (targeting): user_id, score."""
+        model = self._require_model()
+        movie = int(self.movie_ids.to_index([movie_id])[0])
+        n_users = len(self.user_ids)
+        with torch.no_grad():
+            model.eval()
+            scores = model.predict(torch.arange(n_users), torch.full((n_users,), movie))
+        if exclude_seen:
+            scores[torch.from_numpy(self._require(self.seen).users_of(movie)).long()] = -torch.inf
+        top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
+        return pd.DataFrame({"user_id": self.user_ids.to_raw(top.indices.numpy()),
+                             "score": top.values.numpy()})
+
+    def embeddings(self, kind: Literal["user", "movie"] = "movie") -> pd.DataFrame:
+        """One row per user or movie: its raw id then the vector columns d0, d1, ..."""
+        model = self._require_model()
+        if kind not in ("user", "movie"):
+            raise ConfigError(f"kind must be 'user' or 'movie', got {kind!r}")
+        with torch.no_grad():
+            vectors = (model.user_vectors() if kind == "user" else model.movie_vectors()).numpy()
+        ids = self.user_ids if kind == "user" else self.movie_ids
+        frame = pd.DataFrame(vectors, columns=[f"d{i}" for i in range(vectors.shape[1])])
+        frame.insert(0, f"{kind}_id", ids.ids)
+        if kind == "movie" and self.movies is not None:
+            frame.insert(1, "title", self.movies["title"].reindex(ids.ids).to_numpy())
+        return frame
+
+    def _top_movies(self, scores: torch.Tensor, k: int) -> pd.DataFrame:
+        k = min(k, int(torch.isfinite(scores).sum()))
+        top = torch.topk(scores, k)
+        ids = self.movie_ids.to_raw(top.indices.numpy())
+        frame = pd.DataFrame({"movie_id": ids, "score": top.values.numpy()})
+        if self.movies is not None:
+            frame.insert(1, "title", self.movies["title"].reindex(ids).to_numpy())
+        return frame
+
+    # ----------------------------------------------------------------- persistence
+    @property
+    def ratings_per_second(self) -> float | None:
+        return self.history.ratings_per_second if self.history else None
+
+    def save(self, path: str | Path) -> Path:
+        """Write config.json + weights.safetensors (+ movies.parquet) into a folder."""
+        from movierec.recommender.artifacts import save_recommender
+
+        return save_recommender(self, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Load a folder written by `save`, on CPU, without the training data."""
+        from movierec.recommender.artifacts import load_recommender
+
+        return load_recommender(Path(path))
+
+    def _require_model(self) -> RatingModel:
+        if self.model is None:
+            raise NotFittedError("this Recommender is not fitted; call fit() or load() first")
+        return self.model
+
+    def _require(self, value):  # type: ignore[no-untyped-def]
+        if value is None:
+            raise NotFittedError("this Recommender is not fitted; call fit() or load() first")
+        return value
