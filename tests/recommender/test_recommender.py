@@ -160,7 +160,7 @@ def test_save_over_existing_model_replaces_it(rec, tmp_path):
 
 
 def test_load_bad_folder_is_clear(tmp_path):
-    with pytest.raises(DataFormatError, match="config.json"):
+    with pytest.raises(DataFormatError, match=r"config\.json"):
         Recommender.load(tmp_path)
 
 

@@ -104,12 +104,15 @@ def evaluate(
     folds: Annotated[int, typer.Option(help="Number of random folds for --cv.")] = 5,
     seed: int = 0,
     option: Options = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write per-fold and summary results to this JSON file.")] = None,
 ) -> None:
     """RMSE/MAE of presets beside the global-mean and damped-bias baselines."""
     from movierec.cli.evaluation import evaluate_presets
+    from movierec.cli.options import parse_options
 
     evaluate_presets(models or ["biased-mf"], variant, path, cv=cv, folds=folds, seed=seed,
-                     options=option)
+                     options=parse_options(option), json_out=json_out)
 
 
 @app.command()

@@ -2,59 +2,72 @@
 
 from __future__ import annotations
 
+import json
+import os
+import platform
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 from rich.progress import Progress
 
 from movierec.cli.render import console, show
-from movierec.data import MovieLensData, kfold_splits, load_movielens, random_split
-from movierec.evaluate import DampedBias, GlobalMean, cross_validate
-
-
-def choose_folds(data: MovieLensData, cv: bool, k: int, seed: int
-                 ) -> tuple[str, list[tuple[pd.DataFrame, pd.DataFrame]]]:
-    """Canonical u1..u5 when cross-validating ml-100k with its files, else seeded random folds."""
-    if not cv:
-        return "random 80/20 holdout", [random_split(data.ratings, test_fraction=0.2, seed=seed)]
-    if data.has_canonical_folds:
-        return "canonical folds u1..u5", data.canonical_folds("u")
-    console.print(f"[yellow]canonical folds unavailable ({data.source}); "
-                  f"using {k} seeded random folds[/]")
-    return f"{k} random folds (seed {seed})", kfold_splits(data.ratings, k=k, seed=seed)
+from movierec.data import load_movielens
+from movierec.evaluate import DampedBias, GlobalMean, cross_validate, rating_folds
 
 
 def evaluate_presets(presets: list[str], variant: str, path: Path | None, *, cv: bool,
-                     folds: int, seed: int, options: list[str] | None) -> pd.DataFrame:
-    """Cross-validate the presets and both baselines; print and return the summary."""
+                     folds: int, seed: int, options: dict[str, object],
+                     json_out: Path | None = None) -> pd.DataFrame:
+    """Evaluate the presets and both baselines on the same folds; print, optionally save JSON."""
     from movierec import Recommender
-    from movierec.cli.options import parse_options
 
-    extra = parse_options(options)
     data = load_movielens(variant, path)
-    protocol, splits = choose_folds(data, cv, folds, seed)
+    protocol, splits = rating_folds(data, cv=cv, k=folds, seed=seed)
     estimators = {"global-mean": GlobalMean, "damped-bias": DampedBias}
     for preset in presets:
-        Recommender(preset, **extra)  # fail fast on a bad preset or option
-        estimators[preset] = lambda p=preset: Recommender(p, seed=seed, progress=False, **extra)
+        Recommender(preset, **options)  # fail fast on a bad preset or option
+        estimators[preset] = lambda p=preset: Recommender(p, seed=seed, progress=False, **options)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("evaluating", total=len(estimators) * len(splits))
 
         def advance(name: str, fold: int, row: dict) -> None:
-            progress.update(task, advance=1, description=f"{name} fold {fold}: "
-                                                         f"RMSE {row['rmse']:.4f}")
+            progress.update(task, advance=1,
+                            description=f"{name} fold {fold}: RMSE {row['rmse']:.4f}")
 
-        _, summary = cross_validate(estimators, splits, on_fold=advance)
-    table = pd.DataFrame({
-        "model": summary["model"],
-        "RMSE": [f"{m:.4f} ± {s:.4f}" for m, s in zip(summary["rmse_mean"], summary["rmse_std"],
-                                                      strict=True)],
-        "MAE": [f"{m:.4f} ± {s:.4f}" for m, s in zip(summary["mae_mean"], summary["mae_std"],
-                                                     strict=True)],
-        "train s/fold": summary["train_s_mean"].map("{:.2f}".format),
-    })
+        per_fold, summary = cross_validate(estimators, splits, on_fold=advance)
+    show(summary_table(summary), title=f"{variant}, {protocol}")
+    if json_out is not None:
+        write_json(json_out, {
+            "variant": variant, "source": data.source, "protocol": protocol, "seed": seed,
+            "options": options, "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "summary": summary.to_dict(orient="records"),
+            "per_fold": per_fold.to_dict(orient="records"),
+        })
+        console.print(f"wrote {json_out}")
+    return summary
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Display frame: mean ± std per metric, train seconds per fold, ratings/s."""
+    def spread(metric: str) -> list[str]:
+        return [f"{m:.4f} ± {s:.4f}" for m, s in
+                zip(summary[f"{metric}_mean"], summary[f"{metric}_std"], strict=True)]
+
+    table = pd.DataFrame({"model": summary["model"], "RMSE": spread("rmse"),
+                          "MAE": spread("mae"),
+                          "train s/fold": summary["train_s_mean"].map("{:.2f}".format)})
     if "ratings_per_s_mean" in summary:
         table["ratings/s"] = summary["ratings_per_s_mean"].map(
             lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-    show(table, title=f"{variant}, {protocol}")
-    return summary
+    return table
+
+
+def write_json(path: Path, payload: dict) -> None:
+    """Write JSON atomically: a temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        json.dump(payload, tmp, indent=2, default=str)
+    os.replace(tmp.name, path)

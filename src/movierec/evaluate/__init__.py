@@ -8,6 +8,7 @@ from movierec.evaluate.cross_validation import (
     summarise,
 )
 from movierec.evaluate.metrics import mae, rmse
+from movierec.evaluate.protocols import rating_folds
 
 __all__ = [
     "DampedBias",
@@ -16,6 +17,7 @@ __all__ = [
     "cross_validate",
     "evaluate_fold",
     "mae",
+    "rating_folds",
     "rmse",
     "summarise",
 ]
