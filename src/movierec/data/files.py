@@ -62,7 +62,7 @@ class DirFolder(Folder):
         return str(self.root / name)
 
     def _open(self, name: str) -> BinaryIO:
-        return open(self.root / name, "rb")  # noqa: SIM115 - closed by Folder.open
+        return open(self.root / name, "rb")  # closed by Folder.open
 
 
 class ZipFolder(Folder):

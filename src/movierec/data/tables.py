@@ -109,11 +109,9 @@ def read_ratings(folder: Folder, name: str, *, sep: str, fields: Sequence[str | 
     missing = [c for c in RATING_COLUMNS if c not in fields]
     if missing:
         raise DataFormatError(f"{label}: header lacks column(s) {', '.join(missing)}")
-    if sep == "::":  # pyarrow wants one character: "a::b" is "a", "", "b" split on ":"
-        pa_names = [n for f in fields for n in (f, None)][:-1]
-    else:
-        pa_names = list(fields)
-    pa_names = [n or f"_skip{i}" for i, n in enumerate(pa_names)]
+    # pyarrow wants a one-character delimiter: "a::b" split on ":" is "a", "", "b"
+    names = [n for f in fields for n in (f, None)][:-1] if sep == "::" else list(fields)
+    pa_names = [n or f"_skip{i}" for i, n in enumerate(names)]
     try:
         with folder.open(name) as f:
             table = pacsv.read_csv(

@@ -28,7 +28,8 @@ LICENCE = (
 def check_variant(name: str) -> str:
     """Return `name` if it is a known variant, else raise ConfigError listing them."""
     if name not in VARIANTS:
-        raise ConfigError(f"unknown MovieLens variant {name!r}; choose one of {', '.join(VARIANTS)}")
+        raise ConfigError(f"unknown MovieLens variant {name!r}; "
+                          f"choose one of {', '.join(VARIANTS)}")
     return name
 
 

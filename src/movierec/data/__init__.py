@@ -1,0 +1,25 @@
+"""MovieLens data: loading (path, cache, GroupLens, mirror), canonical schema, ids and splits."""
+
+from movierec.data.dataset import MovieLensData
+from movierec.data.idmap import IdMap
+from movierec.data.loader import default_cache_dir, load_movielens
+from movierec.data.parsers import parse_folder
+from movierec.data.schema import validate_ratings
+from movierec.data.splits import kfold_splits, leave_last_out, random_split, temporal_holdout
+from movierec.data.synthetic import make_synthetic_ratings
+from movierec.data.variants import VARIANTS
+
+__all__ = [
+    "VARIANTS",
+    "IdMap",
+    "MovieLensData",
+    "default_cache_dir",
+    "kfold_splits",
+    "leave_last_out",
+    "load_movielens",
+    "make_synthetic_ratings",
+    "parse_folder",
+    "random_split",
+    "temporal_holdout",
+    "validate_ratings",
+]
