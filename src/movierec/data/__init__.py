@@ -5,6 +5,7 @@ from movierec.data.idmap import IdMap
 from movierec.data.loader import default_cache_dir, load_movielens
 from movierec.data.parsers import parse_folder
 from movierec.data.schema import validate_ratings
+from movierec.data.seen import SeenMovies
 from movierec.data.splits import kfold_splits, leave_last_out, random_split, temporal_holdout
 from movierec.data.synthetic import make_synthetic_ratings
 from movierec.data.variants import VARIANTS
@@ -13,6 +14,7 @@ __all__ = [
     "VARIANTS",
     "IdMap",
     "MovieLensData",
+    "SeenMovies",
     "default_cache_dir",
     "kfold_splits",
     "leave_last_out",

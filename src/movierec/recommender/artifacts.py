@@ -18,12 +18,11 @@ from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file as load_tensors
 from safetensors.torch import save_file as save_tensors
 
-from movierec.data import IdMap
+from movierec.data import IdMap, SeenMovies
 from movierec.errors import DataFormatError
 from movierec.evaluate import DampedBias
 from movierec.models import model_from_config
 from movierec.recommender.recommender import Recommender
-from movierec.recommender.seen import SeenMovies
 from movierec.training import History
 
 FORMAT_VERSION = 1

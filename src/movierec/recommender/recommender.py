@@ -12,11 +12,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from movierec.data import IdMap, validate_ratings
+from movierec.data import IdMap, SeenMovies, validate_ratings
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
 from movierec.models import PRESETS, RatingModel, build_model
-from movierec.recommender.seen import SeenMovies
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -173,7 +172,8 @@ class Recommender:
             model.eval()
             scores = model.score_all_movies(torch.tensor([user]))
         if exclude_seen:
-            self._require(self.seen).mask_scores(scores, np.array([user]))
+            rows, movies = self._require(self.seen).seen_positions(np.array([user]))
+            scores[torch.from_numpy(rows), torch.from_numpy(movies)] = -torch.inf
         return self._top_movies(scores[0], k)
 
     def popular(self, k: int = 10) -> pd.DataFrame:

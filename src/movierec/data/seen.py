@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 
 class SeenMovies:
@@ -34,23 +33,18 @@ class SeenMovies:
         """User indices that rated the movie."""
         return self.matrix[:, movie].nonzero()[0]
 
-    def mask_scores(self, scores: torch.Tensor, users: np.ndarray) -> torch.Tensor:
-        """Set scores[i, m] to -inf where users[i] has seen m (in place); returns scores."""
+    def seen_positions(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, movie) positions to mask in a len(users) x n_movies score block."""
         block = self.matrix[users].tocoo()
-        scores[torch.from_numpy(block.row).long(), torch.from_numpy(block.col).long()] = -torch.inf
-        return scores
+        return block.row.astype(np.int64), block.col.astype(np.int64)
 
     def with_user_rows(self, users: np.ndarray, movies: np.ndarray, n_users: int) -> SeenMovies:
-        """A copy grown to n_users rows where the given users' rows are replaced by these movies."""
-        old = self.matrix
-        if n_users > old.shape[0]:
-            extra = sp.csr_matrix((n_users - old.shape[0], old.shape[1]), dtype=bool)
-            old = sp.vstack([old, extra])
-        keep = np.ones(n_users, dtype=bool)
-        keep[np.unique(users)] = False
-        kept = sp.diags(keep.astype(np.int8)) @ old.astype(np.int8)
-        fresh = SeenMovies.from_indices(users, movies, n_users, old.shape[1]).matrix
-        return SeenMovies((kept.astype(bool) + fresh).astype(bool).tocsr())
+        """A copy with n_users rows in which the given users' rows hold exactly these movies."""
+        old = self.matrix.tocoo()
+        keep = ~np.isin(old.row, users)
+        return SeenMovies.from_indices(np.concatenate([old.row[keep], users]),
+                                       np.concatenate([old.col[keep], movies]),
+                                       n_users, self.matrix.shape[1])
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"seen_indptr": self.matrix.indptr.astype(np.int64),
