@@ -53,7 +53,7 @@ class RatingModel(nn.Module):
             grid_users = block.repeat_interleave(self.n_movies)
             grid_movies = movies.repeat(len(block))
             blocks.append(self.predict(grid_users, grid_movies).view(len(block), self.n_movies))
-        return torch.cat(blocks) if blocks else movies.new_zeros((0, self.n_movies), dtype=torch.float)
+        return torch.cat(blocks) if blocks else torch.empty(0, self.n_movies)
 
     # --- named views ---------------------------------------------------------------------
     def parts(self) -> dict[str, nn.Module]:

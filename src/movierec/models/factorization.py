@@ -139,8 +139,11 @@ class MatrixFactorization(RatingModel):
             grad_x = grad_out * (bounds[1] - bounds[0]) * s * (1.0 - s)
         decay = 2.0 * self.l2 / len(users)
         grad_x_col = grad_x.unsqueeze(1)
-        grad_pu = torch.addcmul(pu * decay, grad_x_col, qi) if decay else grad_x_col * qi
-        grad_qi = torch.addcmul(qi * decay, grad_x_col, pu) if decay else grad_x_col * pu
+        grad_pu = grad_x_col * qi
+        grad_qi = grad_x_col * pu
+        if decay:
+            grad_pu.add_(pu, alpha=decay)
+            grad_qi.add_(qi, alpha=decay)
         _accumulate(self.user.embedding.weight, users, grad_pu)
         _accumulate(self.movie.embedding.weight, movies, grad_qi)
         if self.user.bias is not None and self.movie.bias is not None:

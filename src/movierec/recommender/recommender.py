@@ -46,8 +46,8 @@ class Recommender:
         self.seed = seed
         self.train_options = {k: v for k, v in options.items() if k in TRAIN_FIELDS}
         self.model_options = {k: v for k, v in options.items() if k not in TRAIN_FIELDS}
-        self.train_config = dataclasses.replace(
-            PRESETS[model].train_defaults, seed=seed, progress=progress, **self.train_options)
+        self.train_config = TrainConfig.for_preset(model, seed=seed, progress=progress,
+                                                   **self.train_options)
         self.model: RatingModel | None = None
         self.user_ids: IdMap | None = None
         self.movie_ids: IdMap | None = None
@@ -70,17 +70,19 @@ class Recommender:
             self.movies = movies.set_index("movie_id", drop=False)
         if train_parts is not None and self.model is None:
             raise NotFittedError("fit(train_parts=...) retrains a fitted model; call fit() first")
+        given = ratings
         if validation is None and self.validation_fraction > 0:
             ratings, validation = self._carve_validation(ratings)
         if self.model is None:
-            self._build(ratings)
-        train = self._tensors(ratings, "ratings passed to fit()")
-        val = self._tensors(validation, "validation ratings") if validation is not None else None
+            self._build(given)
+        train = self._tensors(ratings)
+        val = self._tensors(validation) if validation is not None else None
         trainer = Trainer(self._require_model(), self.train_config)
         self.history = trainer.fit(train, val, train_parts=train_parts)
-        if train_parts is None:
-            self.fallback = DampedBias().fit(ratings)
-            self.seen = SeenMovies.from_indices(train.users.numpy(), train.movies.numpy(),
+        if train_parts is None:  # everything passed in counts as seen, carved validation too
+            self.fallback = DampedBias().fit(given)
+            every = self._tensors(given)
+            self.seen = SeenMovies.from_indices(every.users.numpy(), every.movies.numpy(),
                                                 len(self.user_ids), len(self.movie_ids))
         return self
 
@@ -97,14 +99,14 @@ class Recommender:
         self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy())
         low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
         options = {"rating_range": (low, high), **self.model_options}
-        torch.manual_seed(self.seed)
-        self.model = build_model(self.preset, len(self.user_ids), len(self.movie_ids), **options)
+        self.model = build_model(self.preset, len(self.user_ids), len(self.movie_ids),
+                                 seed=self.seed, **options)
 
-    def _tensors(self, ratings: pd.DataFrame, what: str) -> RatingTensors:
+    def _tensors(self, ratings: pd.DataFrame) -> RatingTensors:
         users = self._require(self.user_ids).to_index(ratings["user_id"].to_numpy())
         movies = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
         return RatingTensors(torch.from_numpy(users), torch.from_numpy(movies),
-                             torch.from_numpy(ratings["rating"].to_numpy(np.float32)))
+                             torch.tensor(ratings["rating"].to_numpy(np.float32)))
 
     def fold_in(self, ratings: pd.DataFrame, *, epochs: int = 40) -> list[int]:
         """Fit the rows of the users in `ratings` (new ones are added) with all else frozen.
@@ -121,10 +123,10 @@ class Recommender:
             self.user_ids = self.user_ids.extend(np.asarray(new_users, dtype=np.int64))
             model.add_users(len(new_users))
         user_idx = self.user_ids.to_index(raw_users)
-        config = dataclasses.replace(self.train_config, epochs=epochs, patience=None,
-                                     progress=False, lr_schedule="none")
+        config = self.train_config.replace(epochs=epochs, patience=None, progress=False,
+                                           lr_schedule="none")
         data = RatingTensors(torch.from_numpy(user_idx), torch.from_numpy(movie_idx),
-                             torch.from_numpy(ratings["rating"].to_numpy(np.float32)))
+                             torch.tensor(ratings["rating"].to_numpy(np.float32)))
         rows = torch.from_numpy(np.unique(user_idx))
         Trainer(model, config).fit(data, None, trainable_user_rows=rows)
         self.seen = self._require(self.seen).with_user_rows(user_idx, movie_idx,

@@ -1,0 +1,22 @@
+"""Rating models: torch modules over contiguous user/movie indices, with named parts."""
+
+from movierec.models.base import RatingModel
+from movierec.models.classifier import RatingClassifier
+from movierec.models.factorization import MatrixFactorization
+from movierec.models.mlp import ConcatMLP
+from movierec.models.presets import PRESETS, Preset, build_model, get_preset, model_from_config
+from movierec.models.towers import IdTower, sigmoid_range
+
+__all__ = [
+    "PRESETS",
+    "ConcatMLP",
+    "IdTower",
+    "MatrixFactorization",
+    "Preset",
+    "RatingClassifier",
+    "RatingModel",
+    "build_model",
+    "get_preset",
+    "model_from_config",
+    "sigmoid_range",
+]

@@ -1,0 +1,145 @@
+"""Named presets: a model class, its defaults, training defaults, and the tutorial each follows.
+
+Training defaults are plain `TrainConfig` keyword dicts (see
+`movierec.training.TrainConfig.for_preset`) so that models never import the training layer.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import torch
+
+from movierec.errors import ConfigError
+from movierec.models.base import RatingModel
+from movierec.models.classifier import RatingClassifier
+from movierec.models.factorization import MatrixFactorization
+from movierec.models.mlp import ConcatMLP
+
+_SHAPE_ARGS = ("n_users", "n_movies", "rating_range")
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A model class with the defaults (model and training) that reproduce one tutorial."""
+
+    name: str
+    model_class: type[RatingModel]
+    description: str
+    model_defaults: Mapping[str, Any] = field(default_factory=dict)
+    training: Mapping[str, Any] = field(default_factory=dict)
+
+    def option_names(self) -> list[str]:
+        """Constructor options a caller may override (shape arguments excluded)."""
+        params = inspect.signature(self.model_class.__init__).parameters
+        return sorted(p for p in params if p not in ("self", *_SHAPE_ARGS))
+
+
+# Fast factorisation training: big batches, Adam with a large epsilon (which damps the
+# updates of rarely seen rows, a regulariser tuned on ml-100k), one-cycle, early stopping.
+_FAST_MF_TRAINING = {"epochs": 20, "batch_size": 4096, "lr": 0.03, "optimizer": "adam",
+                     "adam_eps": 1e-4, "lr_schedule": "onecycle", "patience": 4, "num_threads": 1}
+
+PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
+    Preset("dot", MatrixFactorization,
+           "Dot-product MF with l2 on the embeddings, no biases (Keras 'collaborative filtering "
+           "with embeddings' tutorials).",
+           _frozen({"dim": 64, "biases": False, "global_bias": False, "sigmoid_range": False,
+                    "l2": 0.05, "init_std": 0.1}),
+           _frozen(_FAST_MF_TRAINING)),
+    Preset("biased-mf", MatrixFactorization,
+           "Dot + user/movie biases + global bias, sigmoid range (fastai collab_learner "
+           "y_range); the default model.",
+           _frozen({"dim": 32, "biases": True, "global_bias": True, "sigmoid_range": True,
+                    "range_margin": 0.5, "l2": 0.07, "init_std": 0.01}),
+           _frozen(_FAST_MF_TRAINING)),
+    Preset("biased-mf-bce", MatrixFactorization,
+           "Keras 'RecommenderNet' (keras-io collaborative_filtering_movielens): embeddings + "
+           "biases, sigmoid, binary cross-entropy on min-max scaled ratings. The tutorial's "
+           "tensordot(user, movie, 2) sums over the whole batch (keras-io issue #397); this "
+           "preset uses the intended per-row dot.",
+           _frozen({"dim": 50, "biases": True, "global_bias": False, "loss": "bce",
+                    "l2": 1e-3, "init_std": 0.05}),
+           _frozen({"epochs": 10, "batch_size": 1024, "lr": 0.02, "optimizer": "adam",
+                    "adam_eps": 1e-4, "lr_schedule": "onecycle", "patience": 3,
+                    "num_threads": 1})),
+    Preset("mlp", ConcatMLP,
+           "Concatenated embeddings -> Dense 128 -> Dense 64 with dropout -> sigmoid range.",
+           _frozen({"dim": 64, "hidden": (128, 64), "dropout": 0.2, "embedding_dropout": 0.05}),
+           _frozen({"epochs": 15, "batch_size": 1024, "lr": 2e-3, "optimizer": "adamw",
+                    "weight_decay": 0.05, "lr_schedule": "onecycle", "patience": 3})),
+    Preset("mlp-tiny", ConcatMLP,
+           "Keras tutorial: embedding dim 2 + concat + Dense(8) relu + Dense(1), MSE (~0.94).",
+           _frozen({"dim": 2, "hidden": (8,), "dropout": 0.0, "sigmoid_range": False}),
+           _frozen({"epochs": 10, "batch_size": 256, "lr": 3e-3, "optimizer": "adam",
+                    "lr_schedule": "none", "patience": 2})),
+    Preset("mlp-dropout", ConcatMLP,
+           "fastai/Keras tutorial: embeddings -> concat -> Dropout(0.05) -> Dense(10) relu -> "
+           "Dropout(0.5) -> Dense(1) -> sigmoid scaled to the rating range.",
+           _frozen({"dim": 50, "hidden": (10,), "dropout": 0.5, "embedding_dropout": 0.05}),
+           _frozen({"epochs": 10, "batch_size": 512, "lr": 3e-3, "optimizer": "adamw",
+                    "weight_decay": 0.01, "lr_schedule": "onecycle", "patience": 3})),
+    Preset("classifier", RatingClassifier,
+           "Rating classes 1..5: embeddings -> 3 x (Dense 128, batch norm, relu, dropout) -> "
+           "softmax; predicted rating = expected value (Keras classification tutorials).",
+           _frozen({"dim": 64, "hidden": (128, 128, 128), "dropout": 0.3}),
+           _frozen({"epochs": 10, "batch_size": 1024, "lr": 2e-3, "optimizer": "adamw",
+                    "weight_decay": 0.05, "lr_schedule": "onecycle", "patience": 3})),
+    Preset("ranking", ConcatMLP,
+           "TensorFlow Recommenders ranking tutorial: 32-d user and movie embeddings, concat "
+           "-> Dense 256 relu -> Dense 64 relu -> Dense 1, MSE.",
+           _frozen({"dim": 32, "hidden": (256, 64), "dropout": 0.0, "sigmoid_range": False}),
+           _frozen({"epochs": 10, "batch_size": 2048, "lr": 0.05, "optimizer": "adagrad",
+                    "lr_schedule": "none", "patience": 3})),
+]})
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called `name`, or ConfigError listing the valid names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown model preset {name!r}; valid presets: "
+                          f"{', '.join(sorted(PRESETS))}") from None
+
+
+def build_model(preset: str, n_users: int, n_movies: int,
+                rating_range: tuple[float, float] = (1.0, 5.0), *, seed: int | None = None,
+                **options: Any) -> RatingModel:
+    """Build the preset's model, with `options` overriding its defaults.
+
+    `seed` seeds the weight initialisation (torch's global generator) when given.
+    """
+    spec = get_preset(preset)
+    valid = spec.option_names()
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)} for preset {preset!r}; "
+                          f"valid options: {', '.join(valid)}")
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = spec.model_class(n_users, n_movies, rating_range, **{**spec.model_defaults, **options})
+    model.preset = preset
+    return model
+
+
+def model_from_config(config: Mapping[str, Any]) -> RatingModel:
+    """Rebuild the architecture `RatingModel.config()` described (weights load separately)."""
+    kwargs = dict(config)
+    preset = kwargs.pop("preset", None)
+    spec = get_preset(str(preset))
+    missing = [name for name in _SHAPE_ARGS if name not in kwargs]
+    if missing:
+        raise ConfigError(f"model config lacks {', '.join(missing)}; it must come from "
+                          "RatingModel.config()")
+    model = build_model(spec.name, kwargs.pop("n_users"), kwargs.pop("n_movies"),
+                        tuple(kwargs.pop("rating_range")), **kwargs)
+    return model

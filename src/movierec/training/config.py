@@ -1,0 +1,76 @@
+"""`TrainConfig`: typed training options with defaults in code; bad values raise ConfigError."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from movierec.errors import ConfigError
+
+OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd")
+LR_SCHEDULES = ("cosine", "none", "onecycle")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. `patience` = epochs without validation-RMSE gain before stopping
+    (None: off); `num_threads` sets torch's CPU threads during fit (None: leave as is;
+    1 avoids thread-spinning slowdowns of small steps on busy machines)."""
+
+    epochs: int = 10
+    batch_size: int = 1024
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    adam_eps: float = 1e-8
+    momentum: float = 0.9
+    lr_schedule: str = "none"
+    patience: int | None = None
+    seed: int = 0
+    progress: bool = True
+    device: str = "cpu"
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be >= 1 (got {self.epochs})")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1 (got {self.batch_size})")
+        if not self.lr > 0:
+            problems.append(f"lr must be > 0 (got {self.lr})")
+        if self.weight_decay < 0 or self.adam_eps <= 0 or not 0 <= self.momentum < 1:
+            problems.append("weight_decay must be >= 0, adam_eps > 0 and momentum in [0, 1)")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)} "
+                            f"(got {self.optimizer!r})")
+        if self.lr_schedule not in LR_SCHEDULES:
+            problems.append(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)} "
+                            f"(got {self.lr_schedule!r})")
+        if self.patience is not None and self.patience < 1:
+            problems.append(f"patience must be >= 1 or None (got {self.patience})")
+        if self.num_threads is not None and self.num_threads < 1:
+            problems.append(f"num_threads must be >= 1 or None (got {self.num_threads})")
+        if problems:
+            raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
+
+    @classmethod
+    def from_dict(cls, options: dict[str, Any]) -> TrainConfig:
+        """Build from a mapping; unknown keys raise ConfigError naming the valid ones."""
+        valid = sorted(f.name for f in dataclasses.fields(cls))
+        unknown = sorted(set(options) - set(valid))
+        if unknown:
+            raise ConfigError(f"unknown training option(s) {', '.join(unknown)}; "
+                              f"valid options: {', '.join(valid)}")
+        return cls(**options)
+
+    @classmethod
+    def for_preset(cls, preset: str, **overrides: Any) -> TrainConfig:
+        """The preset's training defaults with `overrides` applied."""
+        from movierec.models.presets import get_preset
+
+        return cls.from_dict({**get_preset(preset).training, **overrides})
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,163 @@
+"""`Trainer`: one training loop for every model: tensor batching, validation, early stopping,
+freezing, progress and history."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from movierec.models.base import RatingModel
+from movierec.training.config import TrainConfig
+from movierec.training.freezing import UserRowGuard, frozen_except
+from movierec.training.history import EpochRecord, History
+from movierec.training.optim import build_optimizer, build_schedule
+from movierec.training.progress import TrainingProgress
+from movierec.training.tasks import Task, task_for
+from movierec.training.tensors import RatingTensors
+
+_EVAL_BLOCK = 1 << 16
+
+
+@torch.no_grad()
+def rating_errors(model: RatingModel, data: RatingTensors) -> tuple[float, float]:
+    """(RMSE, MAE) of `model.predict` on `data`, in large blocks, in eval mode."""
+    was_training = model.training
+    model.eval()
+    squared = absolute = 0.0
+    for start in range(0, len(data), _EVAL_BLOCK):
+        block = slice(start, start + _EVAL_BLOCK)
+        error = model.predict(data.users[block], data.movies[block]) - data.ratings[block]
+        squared += error.double().square().sum().item()
+        absolute += error.double().abs().sum().item()
+    model.train(was_training)
+    return math.sqrt(squared / len(data)), absolute / len(data)
+
+
+def batch_slices(n: int, batch_size: int) -> list[slice]:
+    """Consecutive batches; a trailing batch of one row joins the previous one (batch norm
+    cannot train on a single row)."""
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return [slice(start, end) for start, end in zip(starts, [*starts[1:], n], strict=True)]
+
+
+@contextlib.contextmanager
+def _cpu_settings(num_threads: int | None) -> Iterator[None]:
+    """Flush denormals (Adam state of rarely seen rows decays into them and slows CPU math
+    by orders of magnitude) and optionally pin the thread count; both restored on exit."""
+    threads = torch.get_num_threads()
+    torch.set_flush_denormal(True)
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)
+
+
+class Trainer:
+    """Trains a `RatingModel` with the loss of `task` (by default from `model.loss_name`).
+
+    Factorisation models with a closed-form gradient (`manual_gradients`) train without
+    autograd, which removes most per-step overhead on small data; the result is the same
+    gradient (tested against autograd).
+    """
+
+    def __init__(self, model: RatingModel, config: TrainConfig, task: Task | None = None) -> None:
+        self.model = model
+        self.config = config
+        self.task = task if task is not None else task_for(model)
+
+    def fit(self, train: RatingTensors, validation: RatingTensors | None = None, *,
+            train_parts: Sequence[str] | None = None,
+            trainable_user_rows: torch.Tensor | None = None) -> History:
+        """Train; with `validation`, keep the weights of the best validation-RMSE epoch.
+
+        `train_parts` trains only those named parts; `trainable_user_rows` trains only those
+        rows of the user tables (fold-in). Everything else stays bit-identical.
+        """
+        cfg = self.config
+        if len(train) == 0:
+            raise ValueError("cannot fit on an empty training set")
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        generator = torch.Generator(device=cfg.device).manual_seed(cfg.seed)
+        model = self.model.to(cfg.device)
+        train = train.to(cfg.device)
+        validation = validation.to(cfg.device) if validation is not None else None
+        steps = len(batch_slices(len(train), cfg.batch_size))
+        history = History(n_train=len(train))
+        with (_cpu_settings(cfg.num_threads if cfg.device == "cpu" else None),
+              frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
+              TrainingProgress(cfg.progress, cfg.epochs, steps) as progress):
+            optimizer = build_optimizer(params, cfg)
+            schedule = build_schedule(optimizer, cfg, cfg.epochs * steps)
+            best_rmse, best_state, stale = math.inf, None, 0
+            for epoch in range(1, cfg.epochs + 1):
+                progress.start_epoch(epoch)
+                model.train()
+                for name in frozen:  # frozen parts keep batch-norm statistics and no dropout
+                    model.parts()[name].eval()
+                started = time.perf_counter()
+                loss = self._run_epoch(train, generator, optimizer, schedule, guard, progress)
+                seconds = time.perf_counter() - started
+                rmse, mae = rating_errors(model, validation) if validation else (None, None)
+                record = EpochRecord(epoch, loss, rmse, mae, seconds,
+                                     optimizer.param_groups[0]["lr"])
+                history.records.append(record)
+                progress.end_epoch(record)
+                if rmse is None:
+                    continue
+                if rmse < best_rmse:
+                    best_rmse, best_state, stale = rmse, copy.deepcopy(model.state_dict()), 0
+                    history.best_epoch = epoch
+                else:
+                    stale += 1
+                    if cfg.patience is not None and stale >= cfg.patience:
+                        break
+            if best_state is not None:
+                model.load_state_dict(best_state)
+            else:
+                history.best_epoch = len(history.records)
+        model.eval()
+        return history
+
+    def _run_epoch(self, train: RatingTensors, generator: torch.Generator,
+                   optimizer: torch.optim.Optimizer,
+                   schedule: torch.optim.lr_scheduler.LRScheduler | None,
+                   guard: UserRowGuard | None, progress: TrainingProgress) -> float:
+        """One pass over a seeded permutation of `train`; returns the mean task loss."""
+        batch_size, model, task = self.config.batch_size, self.model, self.task
+        shuffled = train.take(torch.randperm(len(train), generator=generator,
+                                             device=train.users.device))
+        manual = getattr(model, "manual_gradients", None)
+        if type(task).loss_and_grad is Task.loss_and_grad:  # no closed-form loss gradient
+            manual = None
+        total = torch.zeros((), device=train.users.device)
+        for batch in batch_slices(len(shuffled), batch_size):
+            users, movies = shuffled.users[batch], shuffled.movies[batch]
+            ratings = shuffled.ratings[batch]
+            optimizer.zero_grad(set_to_none=False)
+            if manual is not None:
+                loss = manual(users, movies, lambda out, r=ratings: task.loss_and_grad(out, r))
+            else:
+                loss = task.loss(model(users, movies), ratings)
+                (loss + model.penalty(users, movies)).backward()
+            if guard is not None:
+                guard.mask_gradients()
+            optimizer.step()
+            if guard is not None:
+                guard.restore_frozen_rows()
+            if schedule is not None:
+                schedule.step()
+            total += loss.detach() * len(ratings)
+            progress.advance()
+        return total.item() / len(shuffled)
