@@ -89,8 +89,8 @@ def test_evaluate_cv_uses_canonical_folds(ml100k_like, monkeypatch_module, tmp_p
 
 def test_help_everywhere():
     runner = CliRunner()
-    for command in ([], ["data"], ["data", "fetch"], ["train"], ["evaluate"], ["recommend"],
-                    ["similar"], ["demo"]):
+    for command in ([], ["data"], ["data", "fetch"], ["presets"], ["train"], ["evaluate"],
+                    ["recommend"], ["similar"], ["demo"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, command
 
@@ -102,3 +102,11 @@ def test_errors_are_one_clear_line(model_dir):
     assert result.returncode == 2
     assert "user 999999 is not" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_presets_lists_every_preset():
+    from movierec.models import PRESETS
+
+    result = CliRunner().invoke(app, ["presets"])
+    assert result.exit_code == 0
+    assert all(name in result.output for name in PRESETS)

@@ -59,6 +59,17 @@ def data_info(variant: Variant = "ml-100k", path: DataPath = None) -> None:
 
 
 @app.command()
+def presets() -> None:
+    """List the model presets and the tutorial each one reproduces."""
+    import pandas as pd
+
+    from movierec.models import PRESETS
+
+    show(pd.DataFrame({"preset": list(PRESETS),
+                       "description": [p.description for p in PRESETS.values()]}))
+
+
+@app.command()
 def train(
     out: Annotated[Path, typer.Option("--out", help="Folder to save the trained model in.")],
     variant: Variant = "ml-100k",

@@ -15,7 +15,7 @@ import torch
 from movierec.data import IdMap, SeenMovies, validate_ratings
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
-from movierec.models import PRESETS, RatingModel, build_model
+from movierec.models import RatingModel, build_model, get_preset
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,7 @@ class Recommender:
 
     def __init__(self, model: str = "biased-mf", *, validation_fraction: float = 0.05,
                  seed: int = 0, progress: bool = True, **options: object) -> None:
-        if model not in PRESETS:
-            raise ConfigError(f"unknown model preset {model!r}; choose one of {sorted(PRESETS)}")
+        get_preset(model)  # unknown name -> ConfigError listing the presets
         if not 0.0 <= validation_fraction < 1.0:
             raise ConfigError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
         self.preset = model
