@@ -69,7 +69,7 @@ class MatrixFactorization(RatingModel):
                 qi: torch.Tensor) -> torch.Tensor:
         x = (pu * qi).sum(dim=1)
         if self.user.bias is not None and self.movie.bias is not None:
-            x = x + self.user.bias.weight[users, 0] + self.movie.bias.weight[movies, 0]
+            x = x + self.user.bias(users)[:, 0] + self.movie.bias(movies)[:, 0]  # sparse-ready
         if self.head is not None:
             x = x + self.head.value
         return x

@@ -122,8 +122,10 @@ class Recommender:
             self.user_ids = self.user_ids.extend(np.asarray(new_users, dtype=np.int64))
             model.add_users(len(new_users))
         user_idx = self.user_ids.to_index(raw_users)
+        dense = "adam" if self.train_config.optimizer.startswith("sparse_") else None
         config = self.train_config.replace(epochs=epochs, patience=None, progress=False,
-                                           lr_schedule="none")
+                                           lr_schedule="none",
+                                           optimizer=dense or self.train_config.optimizer)
         data = RatingTensors(torch.from_numpy(user_idx), torch.from_numpy(movie_idx),
                              torch.tensor(ratings["rating"].to_numpy(np.float32)))
         rows = torch.from_numpy(np.unique(user_idx))

@@ -8,15 +8,18 @@ from typing import Any
 
 from movierec.errors import ConfigError
 
-OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd")
+OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd",
+              "sparse_adam", "sparse_sgd")
 LR_SCHEDULES = ("cosine", "none", "onecycle")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train. `patience` = epochs without validation-RMSE gain before stopping
-    (None: off); `num_threads` sets torch's CPU threads during fit (None: leave as is;
-    1 avoids thread-spinning slowdowns of small steps on busy machines)."""
+    """How to train. `optimizer` "sparse_adam"/"sparse_sgd" give embedding tables sparse
+    gradients (only the rows a batch touches move); `patience` = epochs without
+    validation-RMSE gain before stopping (None: off); `num_threads` sets torch's CPU threads
+    during fit (None: leave as is; 1 avoids thread-spinning slowdowns of small steps on busy
+    machines)."""
 
     epochs: int = 10
     batch_size: int = 1024

@@ -10,9 +10,42 @@ from torch import nn
 from movierec.training.config import TrainConfig
 
 
-def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam/AdamW use the fused kernel (one call per step for all tensors)."""
+class SplitOptimizer(torch.optim.Optimizer):
+    """Two optimisers stepped as one: a sparse one for embedding tables, a dense one for
+    the rest. Their param groups are shared, so LR schedules drive both."""
+
+    def __init__(self, *optimizers: torch.optim.Optimizer) -> None:
+        self.optimizers = optimizers
+        self.param_groups = [group for opt in optimizers for group in opt.param_groups]
+        self.defaults = optimizers[0].defaults
+        self.state = {}
+
+    def step(self, closure: None = None) -> None:  # type: ignore[override]
+        for opt in self.optimizers:
+            opt.step()
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+
+
+def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig,
+                    sparse_params: Sequence[nn.Parameter] = ()) -> torch.optim.Optimizer:
+    """Adam/AdamW use the fused kernel (one call per step for all tensors). For the sparse
+    optimisers, `sparse_params` (embedding tables with sparse gradients) get SparseAdam or
+    plain SGD and every other parameter gets Adam or SGD."""
     params = list(params)
+    if config.optimizer.startswith("sparse_"):
+        sparse_ids = {id(p) for p in sparse_params}
+        sparse = [p for p in params if id(p) in sparse_ids]
+        dense = [p for p in params if id(p) not in sparse_ids]
+        if config.optimizer == "sparse_sgd":
+            return torch.optim.SGD(params, lr=config.lr)  # SGD steps sparse and dense grads
+        parts = ([torch.optim.SparseAdam(sparse, lr=config.lr, eps=config.adam_eps)]
+                 if sparse else [])
+        if dense:
+            parts.append(torch.optim.Adam(dense, lr=config.lr, eps=config.adam_eps))
+        return parts[0] if len(parts) == 1 else SplitOptimizer(*parts)
     if config.optimizer in ("adam", "adamw"):
         cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
         return cls(params, lr=config.lr, weight_decay=config.weight_decay, eps=config.adam_eps,
@@ -27,8 +60,10 @@ def build_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig,
                    total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
     """Per-batch schedule over the whole run; None for a constant rate."""
     if config.lr_schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr,
-                                                   total_steps=total_steps)
+        # momentum cycling would give sparse SGD a dense momentum buffer: keep it off there
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=total_steps,
+            cycle_momentum=config.optimizer != "sparse_sgd")
     if config.lr_schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
     return None

@@ -11,7 +11,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
+from movierec.errors import ConfigError
 from movierec.models.base import RatingModel
 from movierec.training.config import TrainConfig
 from movierec.training.freezing import UserRowGuard, frozen_except
@@ -46,6 +48,20 @@ def batch_slices(n: int, batch_size: int) -> list[slice]:
     if len(starts) > 1 and n - starts[-1] == 1:
         starts.pop()
     return [slice(start, end) for start, end in zip(starts, [*starts[1:], n], strict=True)]
+
+
+@contextlib.contextmanager
+def _sparse_embeddings(model: nn.Module, enabled: bool) -> Iterator[list[nn.Parameter]]:
+    """While enabled, every nn.Embedding yields sparse gradients; yields their weights."""
+    tables = [m for m in model.modules() if isinstance(m, nn.Embedding)] if enabled else []
+    flags = [table.sparse for table in tables]
+    for table in tables:
+        table.sparse = True
+    try:
+        yield [table.weight for table in tables]
+    finally:
+        for table, flag in zip(tables, flags, strict=True):
+            table.sparse = flag
 
 
 @contextlib.contextmanager
@@ -87,6 +103,10 @@ class Trainer:
         cfg = self.config
         if len(train) == 0:
             raise ValueError("cannot fit on an empty training set")
+        sparse = cfg.optimizer.startswith("sparse_")
+        if sparse and trainable_user_rows is not None:
+            raise ConfigError(f"optimizer {cfg.optimizer!r} cannot fold in user rows; "
+                              "use a dense optimizer such as 'adam' for fold-in")
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed)
         generator = torch.Generator(device=cfg.device).manual_seed(cfg.seed)
@@ -97,8 +117,9 @@ class Trainer:
         history = History(n_train=len(train))
         with (_cpu_settings(cfg.num_threads if cfg.device == "cpu" else None),
               frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
+              _sparse_embeddings(model, sparse) as sparse_params,
               TrainingProgress(cfg.progress, cfg.epochs, steps) as progress):
-            optimizer = build_optimizer(params, cfg)
+            optimizer = build_optimizer(params, cfg, sparse_params)
             schedule = build_schedule(optimizer, cfg, cfg.epochs * steps)
             best_rmse, best_state, stale = math.inf, None, 0
             for epoch in range(1, cfg.epochs + 1):
@@ -139,13 +160,14 @@ class Trainer:
         shuffled = train.take(torch.randperm(len(train), generator=generator,
                                              device=train.users.device))
         manual = getattr(model, "manual_gradients", None)
-        if type(task).loss_and_grad is Task.loss_and_grad:  # no closed-form loss gradient
+        sparse = self.config.optimizer.startswith("sparse_")
+        if sparse or type(task).loss_and_grad is Task.loss_and_grad:  # autograd needed
             manual = None
         total = torch.zeros((), device=train.users.device)
         for batch in batch_slices(len(shuffled), batch_size):
             users, movies = shuffled.users[batch], shuffled.movies[batch]
             ratings = shuffled.ratings[batch]
-            optimizer.zero_grad(set_to_none=False)
+            optimizer.zero_grad(set_to_none=sparse)
             if manual is not None:
                 loss = manual(users, movies, lambda out, r=ratings: task.loss_and_grad(out, r))
             else:
