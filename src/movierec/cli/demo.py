@@ -41,14 +41,18 @@ def run_demo(user: int, preset: str, out: Path) -> None:
     console.print(f"{preset}: {rec.history.ratings_per_second:,.0f} ratings/s "
                   f"(ratings x epochs / train seconds), best epoch {rec.history.best_epoch}")
 
-    liked = (train[train["user_id"] == user].sort_values(["rating", "timestamp"],
-                                                         ascending=False).head(10))
-    liked = liked.assign(title=data.movies.set_index("movie_id")["title"]
-                         .reindex(liked["movie_id"]).to_numpy())
-    show(liked[["movie_id", "title", "rating"]], title=f"user {user} rated highest",
-         floats="{:.1f}")
-    show(rec.recommend(user, k=10), title=f"top 10 recommended for user {user} "
-                                          "(rated movies excluded)", floats="{:.2f}")
+    liked = train[train["user_id"] == user].sort_values(["rating", "timestamp"],
+                                                        ascending=False).head(10)
+    titles = data.movies.set_index("movie_id")["title"]
+    recommended = rec.recommend(user, k=10)
+    side_by_side = pd.DataFrame({
+        "rated highest": [f"{t} ({r:g})" for t, r in
+                          zip(titles.reindex(liked["movie_id"]), liked["rating"], strict=True)],
+        "recommended (rated movies excluded)": [f"{t} ({s:.2f})" for t, s in
+                                                zip(recommended["title"], recommended["score"],
+                                                    strict=True)],
+    }, index=range(1, 11)).reset_index(names="#")
+    show(side_by_side, title=f"user {user}: what they rated highest vs. top 10 for them")
     rec.save(out)
     rec.history.plot(out / "loss_curve.png")
     console.print(f"model saved to {out} (loss curve: {out / 'loss_curve.png'}); try\n"
