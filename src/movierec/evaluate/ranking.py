@@ -1,0 +1,112 @@
+"""Top-k metrics over the full catalogue, vectorised by blocks of users.
+
+A scorer maps a block of user indices to a [users, movies] score matrix. Movies the user
+rated in training are excluded by the one rule in `SeenMovies` (set to -inf) unless
+`exclude_seen=False`. Relevant movies are the user's held-out test movies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from movierec.data import SeenMovies
+
+Scorer = Callable[[np.ndarray], torch.Tensor]
+METRICS = ("recall", "precision", "ndcg", "hit_rate", "map", "mrr")
+
+
+def relevance_matrix(users: np.ndarray, movies: np.ndarray, shape: tuple[int, int]
+                     ) -> sp.csr_matrix:
+    """Users x movies boolean CSR of held-out (relevant) interactions."""
+    matrix = sp.csr_matrix((np.ones(len(users), dtype=bool), (users, movies)), shape=shape)
+    matrix.sum_duplicates()
+    return matrix
+
+
+def top_k_indices(scorer: Scorer, users: np.ndarray, k: int, seen: SeenMovies | None
+                  ) -> np.ndarray:
+    """[len(users), k] movie indices, best first; seen movies excluded when `seen` is given."""
+    with torch.no_grad():
+        scores = torch.as_tensor(scorer(users), dtype=torch.float32).clone()
+    if seen is not None:
+        rows, cols = seen.seen_positions(users)
+        scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
+    return torch.topk(scores, min(k, scores.shape[1]), dim=1).indices.numpy()
+
+
+def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
+                    n_movies: int, *, seen: SeenMovies | None, ks: Sequence[int] = (10, 20),
+                    block: int = 1024) -> dict[str, float]:
+    """Mean Recall/Precision/NDCG/HitRate/MAP/MRR @k over users with test movies, plus
+    catalogue coverage@k (share of movies recommended to anyone)."""
+    n_users = int(max(test_users.max() + 1, seen.shape[0] if seen is not None else 0))
+    relevant = relevance_matrix(test_users, test_movies, (n_users, n_movies))
+    users = np.flatnonzero(np.diff(relevant.indptr))
+    k_max = max(ks)
+    sums = {f"{m}@{k}": 0.0 for m in METRICS for k in ks}
+    covered = {k: np.zeros(n_movies, dtype=bool) for k in ks}
+    discounts = 1.0 / np.log2(np.arange(2, k_max + 2))
+    for start in range(0, len(users), block):
+        batch = users[start:start + block]
+        top = top_k_indices(scorer, batch, k_max, seen)
+        hits = np.take_along_axis(relevant[batch].toarray(), top, axis=1)
+        n_rel = np.diff(relevant.indptr)[batch]
+        for k in ks:
+            h = hits[:, :k]
+            found = h.sum(axis=1)
+            ideal = np.cumsum(discounts[:k])[np.minimum(n_rel, k) - 1]
+            precision_at = np.cumsum(h, axis=1) / np.arange(1, k + 1)
+            first = np.where(h.any(axis=1), h.argmax(axis=1) + 1, np.inf)
+            sums[f"recall@{k}"] += (found / n_rel).sum()
+            sums[f"precision@{k}"] += (found / k).sum()
+            sums[f"ndcg@{k}"] += ((h * discounts[:k]).sum(axis=1) / ideal).sum()
+            sums[f"hit_rate@{k}"] += (found > 0).sum()
+            sums[f"map@{k}"] += ((precision_at * h).sum(axis=1) / np.minimum(n_rel, k)).sum()
+            sums[f"mrr@{k}"] += (1.0 / first).sum()
+            covered[k][top[:, :k].ravel()] = True
+    result = {name: total / len(users) for name, total in sums.items()}
+    result.update({f"coverage@{k}": float(covered[k].mean()) for k in ks})
+    return result
+
+
+def factorized_top_k_accuracy(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
+                              ks: Sequence[int] = (1, 5, 10, 50, 100), block: int = 1024
+                              ) -> dict[str, float]:
+    """TensorFlow Recommenders' metric: share of held-out (user, movie) pairs whose movie ranks
+    in the user's top k over ALL movies, seen ones not excluded (ties count against)."""
+    order = np.argsort(test_users, kind="stable")
+    users, movies = test_users[order], test_movies[order]
+    hits = {k: 0 for k in ks}
+    unique, starts = np.unique(users, return_index=True)
+    for start in range(0, len(unique), block):
+        batch = unique[start:start + block]
+        lo = starts[start]
+        hi = starts[start + block] if start + block < len(unique) else len(users)
+        with torch.no_grad():
+            scores = torch.as_tensor(scorer(batch), dtype=torch.float32)
+        row = torch.from_numpy(np.searchsorted(batch, users[lo:hi]))
+        true = scores[row, torch.from_numpy(movies[lo:hi])]
+        rank = (scores[row] >= true[:, None]).sum(dim=1) - 1  # others scoring at least as high
+        for k in ks:
+            hits[k] += int((rank < k).sum())
+    return {f"factorized_top_{k}": hits[k] / len(users) for k in ks}
+
+
+def sampled_metrics(scorer: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                    users: np.ndarray, positives: np.ndarray, negatives: np.ndarray,
+                    k: int = 10) -> dict[str, float]:
+    """The NCF paper's SAMPLED protocol: rank each user's held-out movie among its sampled
+    negatives ([users, n_neg]); HR@k and NDCG@k. Not comparable with full-catalogue metrics.
+
+    `scorer(users, movies)` scores [U, C] candidate matrices for the given [U] users.
+    """
+    candidates = np.concatenate([positives[:, None], negatives], axis=1)
+    scores = np.asarray(scorer(users, candidates))
+    rank = (scores[:, 1:] >= scores[:, :1]).sum(axis=1)
+    hit = rank < k
+    return {f"sampled_hr@{k}": float(hit.mean()),
+            f"sampled_ndcg@{k}": float((hit / np.log2(rank + 2)).mean())}
