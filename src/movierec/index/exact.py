@@ -1,0 +1,56 @@
+"""Exact top-k: one matrix product and torch.topk; the reference approximate indexes are
+measured against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file, save_file
+
+from movierec.index.base import Exclusions, MovieIndex
+
+FILE = "exact_index.safetensors"
+
+
+class ExactIndex(MovieIndex):
+    """Brute-force inner product over every movie."""
+
+    is_exact = True
+    kind = "exact"
+
+    def _build(self, vectors: np.ndarray) -> None:
+        self.vectors = torch.from_numpy(vectors)
+
+    def _search(self, queries: np.ndarray, k: int, exclude: Exclusions
+                ) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            scores = torch.from_numpy(queries) @ self.vectors.T
+            if exclude is not None:
+                rows = np.repeat(np.arange(len(exclude)), [len(e) for e in exclude])
+                cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude])
+                scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
+            top = torch.topk(scores, min(k, scores.shape[1]), dim=1)
+        positions = top.indices.numpy()
+        values = top.values.numpy()
+        positions = np.where(np.isfinite(values), positions, -1)
+        return _pad(positions, values, k)
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        save_file({"vectors": self.vectors.numpy(), "ids": self.ids}, str(path / FILE))
+
+    @classmethod
+    def load(cls, path: Path) -> ExactIndex:
+        arrays = load_file(str(path / FILE))
+        return cls().build(arrays["vectors"], arrays["ids"])
+
+
+def _pad(positions: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pad [Q, k'] results to [Q, k] with position -1 and score -inf."""
+    missing = k - positions.shape[1]
+    if missing <= 0:
+        return positions, scores
+    return (np.pad(positions, ((0, 0), (0, missing)), constant_values=-1),
+            np.pad(scores, ((0, 0), (0, missing)), constant_values=-np.inf))
