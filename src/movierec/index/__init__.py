@@ -6,6 +6,7 @@ from movierec.errors import ConfigError
 from movierec.index.approximate import FaissIndex
 from movierec.index.base import MovieIndex
 from movierec.index.exact import ExactIndex
+from movierec.index.vectors import movie_index_vectors, user_query_vectors
 
 INDEX_KINDS = ("exact", "hnsw", "ivf")
 
@@ -26,4 +27,13 @@ def load_index(path: Path) -> MovieIndex:
     return FaissIndex.load(path)
 
 
-__all__ = ["INDEX_KINDS", "ExactIndex", "FaissIndex", "MovieIndex", "load_index", "make_index"]
+__all__ = [
+    "INDEX_KINDS",
+    "ExactIndex",
+    "FaissIndex",
+    "MovieIndex",
+    "load_index",
+    "make_index",
+    "movie_index_vectors",
+    "user_query_vectors",
+]

@@ -26,7 +26,9 @@ class ExactIndex(MovieIndex):
     def _search(self, queries: np.ndarray, k: int, exclude: Exclusions
                 ) -> tuple[np.ndarray, np.ndarray]:
         with torch.no_grad():
-            scores = torch.from_numpy(queries) @ self.vectors.T
+            q = torch.from_numpy(queries)
+            # one query: a matrix-vector product (the serving case), else one matrix product
+            scores = (self.vectors @ q[0])[None] if len(q) == 1 else q @ self.vectors.T
             if exclude is not None:
                 rows = np.repeat(np.arange(len(exclude)), [len(e) for e in exclude])
                 cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude])

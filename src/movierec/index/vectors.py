@@ -1,0 +1,36 @@
+"""Query and catalogue vectors whose inner product ranks movies as a dot model scores them."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from movierec.errors import ConfigError
+from movierec.models import MatrixFactorization, RatingModel
+
+
+def _require_dot_model(model: RatingModel) -> MatrixFactorization:
+    if not isinstance(model, MatrixFactorization):
+        raise ConfigError(f"a {type(model).__name__} does not score by a dot product, so it "
+                          "cannot use a vector index; recommend() scores it exactly instead")
+    return model
+
+
+@torch.no_grad()
+def movie_index_vectors(model: RatingModel) -> np.ndarray:
+    """[n_movies, d + 2]: the movie embedding, then its bias, then 1."""
+    mf = _require_dot_model(model)
+    q = mf.movie.embedding.weight
+    bias = mf.movie.bias.weight if mf.movie.bias is not None else q.new_zeros((len(q), 1))
+    return torch.cat([q, bias, q.new_ones((len(q), 1))], dim=1).numpy()
+
+
+@torch.no_grad()
+def user_query_vectors(model: RatingModel, users: torch.Tensor) -> np.ndarray:
+    """[len(users), d + 2]: the user embedding, then 1, then the user's bias, so that
+    query . movie = p_u . q_i + b_i + b_u (the global bias and the monotone output
+    transform do not change the ranking)."""
+    mf = _require_dot_model(model)
+    p = mf.user.embedding.weight[users]
+    bias = mf.user.bias.weight[users] if mf.user.bias is not None else p.new_zeros((len(p), 1))
+    return torch.cat([p, p.new_ones((len(p), 1)), bias], dim=1).numpy()
