@@ -32,3 +32,7 @@ class ConfigError(MovieRecError, ValueError):
 
 class NotFittedError(MovieRecError, RuntimeError):
     """A model was used before `fit` (or `load`)."""
+
+
+class UnsupportedModelError(MovieRecError, TypeError):
+    """The model lacks the part an analysis needs (e.g. learned movie biases)."""

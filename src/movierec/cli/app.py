@@ -156,6 +156,51 @@ def similar(
 
 
 @app.command()
+def explore(
+    model_dir: ModelDir,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html.")] = Path("report"),
+    variant: Variant = "ml-100k",
+    path: DataPath = None,
+    min_ratings: Annotated[int, typer.Option(
+        help="Ratings a movie needs to enter the bias ranking.")] = 50,
+    map_min_ratings: Annotated[int, typer.Option(
+        help="Ratings a movie needs for the map, genre centroids and components.")] = 20,
+    tsne: Annotated[bool, typer.Option(help="Map with t-SNE instead of PCA (slower).")] = False,
+) -> None:
+    """Write one self-contained HTML report of what a saved model learned."""
+    from movierec.cli.explore import run_explore
+
+    run_explore(model_dir, out, variant, path, min_ratings=min_ratings,
+                map_min_ratings=map_min_ratings, map_method="tsne" if tsne else "pca")
+
+
+@app.command()
+def serve(
+    model_dir: ModelDir,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    db: Annotated[str | None, typer.Option(
+        "--db", envvar="MOVIEREC_DB_URL",
+        help="SQLAlchemy URL of the profile store, e.g. postgresql+psycopg://user@host/db "
+             "(default: SQLite file in MODEL_DIR.service/).")] = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", envvar="MOVIEREC_API_KEY",
+        help="Require this X-API-Key header on write endpoints.")] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(
+        "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default.")
+    ] = None,
+) -> None:
+    """Serve the REST API and web page for a saved model (profiles stored in a database)."""
+    from movierec.service.server import serve as run_server
+    from movierec.service.settings import ServiceSettings
+
+    settings = ServiceSettings(model_dir, database_url=db, api_key=api_key,
+                               cors_origins=tuple(cors_origin or ()))
+    console.print(f"movierec serving {model_dir} on http://{host}:{port}/")
+    run_server(settings, host=host, port=port)
+
+
+@app.command()
 def demo(
     user: Annotated[int, typer.Option("--user", "-u", help="User to recommend for.")] = 42,
     model: Annotated[str, typer.Option("--model", "-m", help="Model preset.")] = "biased-mf",
