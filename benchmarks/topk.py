@@ -38,7 +38,7 @@ GRIDS: dict[str, tuple[Callable[..., object], list[dict]]] = {
     "popularity": (Popularity, [{}]),
     "ease": (EASE, [{"l2": v} for v in (100.0, 250.0, 500.0, 1000.0)]),
     "ials": (ImplicitALS, [{"factors": f, "regularization": r, "alpha": a}
-                           for f in (64, 128) for r in (0.01, 0.1) for a in (1.0, 5.0)]),
+                           for f in (64, 128) for r in (0.1, 1.0, 10.0) for a in (1.0, 5.0, 20.0)]),
     "bpr": (ImplicitBPR, [{"learning_rate": lr, "factors": 64} for lr in (0.01, 0.05)]),
     "biased-mf": (RatingModelRanker, [{}]),
     "two-tower": (TwoTowerRanker, [{"temperature": t} for t in (0.05, 0.1)]),

@@ -110,3 +110,17 @@ def test_presets_lists_every_preset():
     result = CliRunner().invoke(app, ["presets"])
     assert result.exit_code == 0
     assert all(name in result.output for name in PRESETS)
+
+
+def test_tune_scores_trials_on_validation_of_u1_training(ml100k_like, monkeypatch_module,
+                                                         tmp_path):
+    import json
+
+    out = tmp_path / "tune.json"
+    result = CliRunner().invoke(app, ["tune", "--path", str(ml100k_like), "--model", "biased-mf",
+                                      "--trials", "2", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads(out.read_text())
+    assert saved["tuned_on"] == "training part of canonical fold u1"
+    assert len(saved["all_trials"]) == 2
+    assert saved["best_val_rmse"] == min(t["val_rmse"] for t in saved["all_trials"])

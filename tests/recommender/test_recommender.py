@@ -174,3 +174,23 @@ def test_unfitted_and_bad_options_are_clear():
 def test_bad_ratings_frame_names_the_column(ratings):
     with pytest.raises(DataFormatError, match="rating"):
         Recommender(progress=False).fit(ratings.drop(columns="rating"))
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_index_backed_recommend_matches_exact_scoring(ratings, kind, tmp_path):
+    rec = fitted(ratings)
+    expected = rec.recommend(5, k=8)
+    rec.build_index(kind)
+    from_index = rec.recommend(5, k=8)
+    assert list(from_index["movie_id"]) == list(expected["movie_id"])
+    np.testing.assert_allclose(from_index["score"], expected["score"], rtol=1e-5)
+    rec.save(tmp_path / "m")
+    loaded = Recommender.load(tmp_path / "m")
+    assert loaded.index is not None and loaded.index.kind == kind
+    pd.testing.assert_frame_equal(loaded.recommend(5, k=8), from_index)
+
+
+def test_index_needs_a_dot_model(ratings):
+    rec = fitted(ratings, model="mlp-tiny", epochs=1)
+    with pytest.raises(ConfigError, match="dot product"):
+        rec.build_index()

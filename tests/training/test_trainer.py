@@ -132,7 +132,7 @@ def test_batch_slices_never_leave_a_single_row() -> None:
     assert batch_slices(10, 4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
 
 
-@pytest.mark.parametrize("bad", [{"optimizer": "lbfgs"}, {"lr_schedule": "step"},
+@pytest.mark.parametrize("bad", [{"optimizer": "lion"}, {"lr_schedule": "step"},
                                  {"epochs": 0}, {"patience": 0}, {"batch_size": -1}])
 def test_bad_config_is_a_config_error(bad: dict) -> None:
     with pytest.raises(ConfigError):

@@ -175,6 +175,22 @@ def explore(
 
 
 @app.command()
+def export(
+    model_dir: ModelDir,
+    fmt: Annotated[str, typer.Option("--format", help="onnx or torchscript.")] = "onnx",
+    out: Annotated[Path | None, typer.Option(
+        help="Output folder (default: MODEL_DIR.<format>/ beside the model).")] = None,
+) -> None:
+    """Export the scoring model and the user/movie towers to ONNX or TorchScript."""
+    from movierec import Recommender
+    from movierec.export import export_graphs
+
+    target = out or model_dir.with_name(f"{model_dir.name}.{fmt}")
+    manifest = export_graphs(Recommender.load(model_dir), target, fmt)
+    console.print(f"wrote {', '.join(manifest['graphs'])} ({fmt}) to {target}")
+
+
+@app.command()
 def serve(
     model_dir: ModelDir,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -198,6 +214,25 @@ def serve(
                                cors_origins=tuple(cors_origin or ()))
     console.print(f"movierec serving {model_dir} on http://{host}:{port}/")
     run_server(settings, host=host, port=port)
+
+
+@app.command()
+def tune(
+    model: Annotated[str, typer.Option("--model", "-m", help="Preset to tune.")] = "autorec",
+    variant: Variant = "ml-100k",
+    path: DataPath = None,
+    protocol: Annotated[str, typer.Option(
+        help="Tune on the training part of this protocol's first fold (u1, kfold, ...).")] = "u1",
+    trials: Annotated[int, typer.Option(help="Optuna trials.")] = 20,
+    seed: int = 0,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write every trial and the best options to this JSON file.")] = None,
+) -> None:
+    """Optuna search of a preset's options on a validation split of training data only."""
+    from movierec.cli.tuning import run_tune
+
+    run_tune(model, variant, path, protocol=protocol, trials=trials, seed=seed,
+             json_out=json_out)
 
 
 @app.command()

@@ -14,17 +14,28 @@ from rich.progress import Progress
 
 from movierec.cli.render import console, show
 from movierec.data import load_movielens
-from movierec.evaluate import DampedBias, GlobalMean, cross_validate, rating_folds
+from movierec.evaluate import (
+    DampedBias,
+    GlobalMean,
+    cross_validate,
+    protocol_folds,
+    rating_folds,
+)
 
 
 def evaluate_presets(presets: list[str], variant: str, path: Path | None, *, cv: bool,
                      folds: int, seed: int, options: dict[str, object],
-                     json_out: Path | None = None) -> pd.DataFrame:
-    """Evaluate the presets and both baselines on the same folds; print, optionally save JSON."""
+                     json_out: Path | None = None, protocol: str | None = None) -> pd.DataFrame:
+    """Evaluate the presets and both baselines on the same folds; print, optionally save JSON.
+
+    `protocol` names one of `movierec.evaluate.PROTOCOLS` (then `cv` is ignored)."""
     from movierec import Recommender
 
     data = load_movielens(variant, path)
-    protocol, splits = rating_folds(data, cv=cv, k=folds, seed=seed)
+    if protocol is None:
+        protocol, splits = rating_folds(data, cv=cv, k=folds, seed=seed)
+    else:
+        protocol, splits = protocol_folds(data, protocol, k=folds, seed=seed)
     estimators = {"global-mean": GlobalMean, "damped-bias": DampedBias}
     for preset in presets:
         Recommender(preset, **options)  # fail fast on a bad preset or option

@@ -8,15 +8,17 @@ from movierec.evaluate.cross_validation import (
     summarise,
 )
 from movierec.evaluate.metrics import mae, rmse
-from movierec.evaluate.protocols import rating_folds
+from movierec.evaluate.protocols import PROTOCOLS, protocol_folds, rating_folds
 
 __all__ = [
+    "PROTOCOLS",
     "DampedBias",
     "GlobalMean",
     "RatingEstimator",
     "cross_validate",
     "evaluate_fold",
     "mae",
+    "protocol_folds",
     "rating_folds",
     "rmse",
     "summarise",

@@ -1,7 +1,9 @@
 """Rating models: torch modules over contiguous user/movie indices, with named parts."""
 
+from movierec.models.autoencoder import KernelLinear, RowAutoencoder
 from movierec.models.base import RatingModel
 from movierec.models.classifier import RatingClassifier
+from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
 from movierec.models.mlp import ConcatMLP
 from movierec.models.presets import PRESETS, Preset, build_model, get_preset, model_from_config
@@ -9,12 +11,15 @@ from movierec.models.towers import IdTower, sigmoid_range
 
 __all__ = [
     "PRESETS",
+    "BlendedEnsemble",
     "ConcatMLP",
     "IdTower",
+    "KernelLinear",
     "MatrixFactorization",
     "Preset",
     "RatingClassifier",
     "RatingModel",
+    "RowAutoencoder",
     "build_model",
     "get_preset",
     "model_from_config",

@@ -21,6 +21,10 @@ class RatingModel(nn.Module):
 
     default_preset: ClassVar[str]
     loss_name: str = "mse"
+    # How the Trainer fits it: "minibatch" (rating triples), "full_batch" (L-BFGS on
+    # `matrix_objective`) or "members" (an ensemble of other presets).
+    training_regime: ClassVar[str] = "minibatch"
+    supports_fold_in: ClassVar[bool] = True
 
     def __init__(self, n_users: int, n_movies: int,
                  rating_range: tuple[float, float] = (1.0, 5.0)) -> None:
@@ -92,6 +96,11 @@ class RatingModel(nn.Module):
         self.n_users += n
 
     # --- training hooks ------------------------------------------------------------------
+    def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
+                        ratings: torch.Tensor) -> None:
+        """Keep the ratings the model reads when it predicts (autoencoders); a no-op for
+        models whose parameters are all they need."""
+
     def penalty(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
         """Scalar regularisation for a batch, added to the task loss (0 by default)."""
         return torch.zeros((), device=users.device)

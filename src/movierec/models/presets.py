@@ -15,8 +15,10 @@ from typing import Any
 import torch
 
 from movierec.errors import ConfigError
+from movierec.models.autoencoder import RowAutoencoder
 from movierec.models.base import RatingModel
 from movierec.models.classifier import RatingClassifier
+from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
 from movierec.models.mlp import ConcatMLP
 
@@ -47,6 +49,15 @@ class Preset:
 # updates of rarely seen rows, a regulariser tuned on ml-100k), one-cycle, early stopping.
 _FAST_MF_TRAINING = {"epochs": 20, "batch_size": 4096, "lr": 0.03, "optimizer": "adam",
                      "adam_eps": 1e-4, "lr_schedule": "onecycle", "patience": 4, "num_threads": 1}
+
+# Full-batch autoencoders: one L-BFGS step (5 iterations) per epoch, the best validation
+# epoch kept (AutoRec and Sparse-FC papers' optimiser, epochs from their validation curves).
+_AUTOENCODER_TRAINING = {"optimizer": "lbfgs", "lr": 1.0, "lbfgs_iterations": 5, "epochs": 25,
+                         "patience": 5, "num_threads": 1}
+# The papers' settings, kept after `movierec tune --model autorec --protocol u1 --trials 6`
+# (validation split of u1.base only) found nothing better; see docs/benchmarks.md.
+_AUTOREC = {"hidden": (500,), "kernel_dim": 0, "l2": 100.0, "kernel_l2": 0.0}
+_KERNEL_NET = {"hidden": (500, 500), "kernel_dim": 5, "l2": 20.0, "kernel_l2": 0.006}
 
 PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
     Preset("dot", MatrixFactorization,
@@ -99,6 +110,28 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            _frozen({"dim": 32, "hidden": (256, 64), "dropout": 0.0, "sigmoid_range": False}),
            _frozen({"epochs": 10, "batch_size": 2048, "lr": 0.05, "optimizer": "adagrad",
                     "lr_schedule": "none", "patience": 3})),
+    Preset("autorec", RowAutoencoder,
+           "I-AutoRec (Sedhain et al. 2015): each movie's ratings over users -> 500 sigmoid -> "
+           "all users; masked squared error + l2 100, full-batch L-BFGS.",
+           _frozen({"by": "movie", **_AUTOREC}), _frozen(_AUTOENCODER_TRAINING)),
+    Preset("autorec-user", RowAutoencoder,
+           "U-AutoRec: autorec over each user's ratings of all movies (weaker, a diverse "
+           "ensemble member).",
+           _frozen({"by": "user", **_AUTOREC}), _frozen(_AUTOENCODER_TRAINING)),
+    Preset("kernel-net", RowAutoencoder,
+           "Sparse FC kernel net (Muller et al. 2018; GLocal-K's local part): item autoencoder, "
+           "2 x 500 sigmoid layers whose weights are gated by a learned 5-d kernel.",
+           _frozen({"by": "movie", **_KERNEL_NET}), _frozen(_AUTOENCODER_TRAINING)),
+    Preset("kernel-net-user", RowAutoencoder,
+           "kernel-net over each user's ratings of all movies (a diverse ensemble member).",
+           _frozen({"by": "user", **_KERNEL_NET}), _frozen(_AUTOENCODER_TRAINING)),
+    Preset("best", BlendedEnsemble,
+           "Ridge blend, fitted on the validation split only, of 2 kernel nets, 2 AutoRecs, a "
+           "user AutoRec and biased MF: movierec's most accurate rating predictor.",
+           _frozen({"members": ("kernel-net", "kernel-net", "autorec", "autorec", "autorec-user",
+                                "biased-mf"),
+                    "blend_l2": 1.0}),
+           _frozen({"num_threads": 1})),
 ]})
 
 

@@ -26,8 +26,9 @@ from movierec.recommender.recommender import Recommender
 from movierec.training import History
 
 FORMAT_VERSION = 1
-CONFIG, WEIGHTS, STATE, MOVIES, HISTORY = (
-    "config.json", "weights.safetensors", "state.safetensors", "movies.parquet", "history.json")
+CONFIG, WEIGHTS, STATE, MOVIES, HISTORY, INDEX = (
+    "config.json", "weights.safetensors", "state.safetensors", "movies.parquet", "history.json",
+    "index")
 
 
 def save_recommender(rec: Recommender, path: Path) -> Path:
@@ -63,6 +64,8 @@ def save_recommender(rec: Recommender, path: Path) -> Path:
             rec.movies.reset_index(drop=True).to_parquet(staging / MOVIES)
         if rec.history is not None:
             rec.history.save_json(staging / HISTORY)
+        if rec.index is not None:
+            rec.index.save(staging / INDEX)
         _swap_into_place(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -118,4 +121,8 @@ def load_recommender(path: Path) -> Recommender:
         rec.movies = pd.read_parquet(path / MOVIES).set_index("movie_id", drop=False)
     if (path / HISTORY).exists():
         rec.history = History.load_json(path / HISTORY)
+    if (path / INDEX).is_dir():
+        from movierec.index import load_index
+
+        rec.index = load_index(path / INDEX)
     return rec

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
 from movierec.models import RatingModel, build_model, get_preset
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
+
+if TYPE_CHECKING:
+    from movierec.index import MovieIndex
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ class Recommender:
         self.fallback: DampedBias | None = None
         self.movies: pd.DataFrame | None = None
         self.history: History | None = None
+        self.index: MovieIndex | None = None
 
     # ----------------------------------------------------------------- training
     def fit(self, ratings: pd.DataFrame, validation: pd.DataFrame | None = None, *,
@@ -81,6 +85,8 @@ class Recommender:
         if train_parts is None:  # everything passed in counts as seen, carved validation too
             self.fallback = DampedBias().fit(given)
             every = self._tensors(given)
+            # models that read ratings at predict time (autoencoders) now see all of them
+            self.model.observe_ratings(every.users, every.movies, every.ratings)
             self.seen = SeenMovies.from_indices(every.users.numpy(), every.movies.numpy(),
                                                 len(self.user_ids), len(self.movie_ids))
         return self
@@ -111,9 +117,13 @@ class Recommender:
         """Fit the rows of the users in `ratings` (new ones are added) with all else frozen.
 
         Returns the raw ids of the users that were new. Every other parameter stays
-        bit-identical; the movies must be known to the model.
+        bit-identical; the movies must be known to the model. Presets that train as a whole
+        (autoencoders, the "best" ensemble) raise ConfigError: refit them instead.
         """
         model = self._require_model()
+        if not model.supports_fold_in:
+            raise ConfigError(f"preset {self.preset!r} cannot fold in users (each user is a "
+                              "column of its autoencoder layers); refit on all ratings")
         ratings = validate_ratings(ratings, source="ratings passed to fold_in()")
         movie_idx = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
         raw_users = ratings["user_id"].to_numpy()
@@ -160,8 +170,13 @@ class Recommender:
         return result
 
     def recommend(self, user_id: int, k: int = 10, *, exclude_seen: bool = True,
-                  unknown: Literal["error", "popular"] = "error") -> pd.DataFrame:
-        """Top-k movies for a known user: movie_id, title, score (predicted rating)."""
+                  unknown: Literal["error", "popular"] = "error",
+                  candidates: Collection[int] | None = None) -> pd.DataFrame:
+        """Top-k movies for a known user: movie_id, title, score (predicted rating).
+
+        `candidates` restricts the answer to those movie ids (e.g. one genre); ids the model
+        does not know are ignored.
+        """
         model = self._require_model()
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
@@ -171,13 +186,51 @@ class Recommender:
             raise UnknownIdError(f"user {user_id} is not known to the model; fold_in() their "
                                  "ratings first, or pass unknown='popular'")
         user = int(self.user_ids.to_index([user_id])[0])
+        if self.index is not None and candidates is None:
+            return self._recommend_from_index(user, k, exclude_seen)
         with torch.no_grad():
             model.eval()
             scores = model.score_all_movies(torch.tensor([user]))
         if exclude_seen:
-            rows, movies = self._require(self.seen).seen_positions(np.array([user]))
-            scores[torch.from_numpy(rows), torch.from_numpy(movies)] = -torch.inf
+            seen = self._require(self.seen).movies_of(user).astype(np.int64)
+            scores[0, torch.from_numpy(seen)] = -torch.inf
+        if candidates is not None:
+            wanted = self.movie_ids.to_index(np.fromiter(candidates, np.int64), missing="negative")
+            outside = torch.ones(len(self.movie_ids), dtype=torch.bool)
+            outside[torch.from_numpy(wanted[wanted >= 0])] = False
+            scores[0, outside] = -torch.inf
         return self._top_movies(scores[0], k)
+
+    def movie_scores(self, user_id: int) -> pd.Series:
+        """Predicted rating of every movie for a known user (index movie_id), seen included."""
+        model = self._require_model()
+        user = self._require(self.user_ids).to_index([user_id])
+        with torch.no_grad():
+            model.eval()
+            scores = model.score_all_movies(torch.from_numpy(user))[0].numpy()
+        return pd.Series(scores, index=self.movie_ids.ids, name="score")
+
+    def build_index(self, kind: str = "exact", **params: object) -> MovieIndex:
+        """Serve `recommend` from a vector index ("exact", or faiss "hnsw" / "ivf") over the
+        model's movie vectors; only for dot-product models. Saved with the model."""
+        from movierec.index import make_index, movie_index_vectors
+
+        vectors = movie_index_vectors(self._require_model())
+        self.index = make_index(kind, **params).build(vectors)
+        return self.index
+
+    def _recommend_from_index(self, user: int, k: int, exclude_seen: bool) -> pd.DataFrame:
+        from movierec.index import user_query_vectors
+
+        model = self._require_model()
+        query = user_query_vectors(model, torch.tensor([user]))
+        exclude = [self._require(self.seen).movies_of(user)] if exclude_seen else None
+        positions, _ = self.index.search(query, k, exclude=exclude)
+        positions = positions[0][positions[0] >= 0]
+        with torch.no_grad():  # report the model's own predicted ratings as scores
+            scores = model.predict(torch.full((len(positions),), user),
+                                   torch.from_numpy(positions))
+        return self._movie_frame(positions, scores.numpy())
 
     def popular(self, k: int = 10) -> pd.DataFrame:
         """The k movies rated by most training users (a cold-start answer)."""
@@ -226,11 +279,22 @@ class Recommender:
     def _top_movies(self, scores: torch.Tensor, k: int) -> pd.DataFrame:
         k = min(k, int(torch.isfinite(scores).sum()))
         top = torch.topk(scores, k)
-        ids = self.movie_ids.to_raw(top.indices.numpy())
-        frame = pd.DataFrame({"movie_id": ids, "score": top.values.numpy()})
+        return self._movie_frame(top.indices.numpy(), top.values.numpy())
+
+    def _movie_frame(self, positions: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+        """movie_id, title (when known), score for movie indices, in the given order."""
+        frame = pd.DataFrame({"movie_id": self.movie_ids.ids[positions], "score": scores})
         if self.movies is not None:
-            frame.insert(1, "title", self.movies["title"].reindex(ids).to_numpy())
+            frame.insert(1, "title", self._titles()[positions])
         return frame
+
+    def _titles(self) -> np.ndarray:
+        """Titles aligned with movie indices (None where unknown), cached per catalogue."""
+        key = (id(self.movies), len(self.movie_ids))
+        if getattr(self, "_title_cache", (None,))[0] != key:
+            titles = self.movies["title"].reindex(self.movie_ids.ids).to_numpy(dtype=object)
+            self._title_cache = (key, np.where(pd.isna(titles), None, titles))
+        return self._title_cache[1]
 
     # ----------------------------------------------------------------- persistence
     @property

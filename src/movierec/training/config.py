@@ -8,7 +8,7 @@ from typing import Any
 
 from movierec.errors import ConfigError
 
-OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd",
+OPTIMIZERS = ("adagrad", "adam", "adamw", "lbfgs", "sgd",
               "sparse_adam", "sparse_sgd")
 LR_SCHEDULES = ("cosine", "none", "onecycle")
 
@@ -19,7 +19,8 @@ class TrainConfig:
     gradients (only the rows a batch touches move); `patience` = epochs without
     validation-RMSE gain before stopping (None: off); `num_threads` sets torch's CPU threads
     during fit (None: leave as is; 1 avoids thread-spinning slowdowns of small steps on busy
-    machines)."""
+    machines). "lbfgs" is for full-batch models (autoencoders): each epoch is one L-BFGS step
+    of up to `lbfgs_iterations` iterations with a strong-Wolfe line search."""
 
     epochs: int = 10
     batch_size: int = 1024
@@ -34,6 +35,7 @@ class TrainConfig:
     progress: bool = True
     device: str = "cpu"
     num_threads: int | None = None
+    lbfgs_iterations: int = 5
 
     def __post_init__(self) -> None:
         problems = []
@@ -55,6 +57,8 @@ class TrainConfig:
             problems.append(f"patience must be >= 1 or None (got {self.patience})")
         if self.num_threads is not None and self.num_threads < 1:
             problems.append(f"num_threads must be >= 1 or None (got {self.num_threads})")
+        if self.lbfgs_iterations < 1:
+            problems.append(f"lbfgs_iterations must be >= 1 (got {self.lbfgs_iterations})")
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
 

@@ -50,6 +50,9 @@ def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig,
         cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
         return cls(params, lr=config.lr, weight_decay=config.weight_decay, eps=config.adam_eps,
                    fused=True)
+    if config.optimizer == "lbfgs":
+        return torch.optim.LBFGS(params, lr=config.lr, max_iter=config.lbfgs_iterations,
+                                 history_size=10, line_search_fn="strong_wolfe")
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
@@ -58,7 +61,10 @@ def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig,
 
 def build_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig,
                    total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """Per-batch schedule over the whole run; None for a constant rate."""
+    """Per-batch schedule over the whole run; None for a constant rate (always for L-BFGS,
+    whose line search sets the step)."""
+    if config.optimizer == "lbfgs":
+        return None
     if config.lr_schedule == "onecycle":
         # momentum cycling would give sparse SGD a dense momentum buffer: keep it off there
         return torch.optim.lr_scheduler.OneCycleLR(

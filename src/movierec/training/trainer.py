@@ -15,6 +15,7 @@ from torch import nn
 
 from movierec.errors import ConfigError
 from movierec.models.base import RatingModel
+from movierec.training.blending import ridge_blend
 from movierec.training.config import TrainConfig
 from movierec.training.freezing import UserRowGuard, frozen_except
 from movierec.training.history import EpochRecord, History
@@ -84,7 +85,10 @@ class Trainer:
 
     Factorisation models with a closed-form gradient (`manual_gradients`) train without
     autograd, which removes most per-step overhead on small data; the result is the same
-    gradient (tested against autograd).
+    gradient (tested against autograd). The model's `training_regime` picks the loop:
+    "minibatch" (shuffled rating triples), "full_batch" (the model's `matrix_objective`,
+    one L-BFGS step per epoch) or "members" (each member preset with its own training
+    defaults, then the blend weights by ridge regression on the validation split).
     """
 
     def __init__(self, model: RatingModel, config: TrainConfig, task: Task | None = None) -> None:
@@ -100,9 +104,18 @@ class Trainer:
         `train_parts` trains only those named parts; `trainable_user_rows` trains only those
         rows of the user tables (fold-in). Everything else stays bit-identical.
         """
-        cfg = self.config
+        cfg, regime = self.config, self.model.training_regime
         if len(train) == 0:
             raise ValueError("cannot fit on an empty training set")
+        if regime != "minibatch" and (train_parts is not None or trainable_user_rows is not None):
+            raise ConfigError(f"preset {self.model.preset!r} trains as a whole ({regime}); it "
+                              "cannot retrain some parts or fold in users: refit on all ratings")
+        if regime == "members":
+            return self._fit_members(train, validation)
+        if (regime == "full_batch") != (cfg.optimizer == "lbfgs"):
+            raise ConfigError(f"preset {self.model.preset!r} trains {regime}; optimizer "
+                              f"{cfg.optimizer!r} does not fit it (full-batch models use "
+                              "'lbfgs', and only they do)")
         sparse = cfg.optimizer.startswith("sparse_")
         if sparse and trainable_user_rows is not None:
             raise ConfigError(f"optimizer {cfg.optimizer!r} cannot fold in user rows; "
@@ -113,7 +126,9 @@ class Trainer:
         model = self.model.to(cfg.device)
         train = train.to(cfg.device)
         validation = validation.to(cfg.device) if validation is not None else None
-        steps = len(batch_slices(len(train), cfg.batch_size))
+        model.observe_ratings(train.users, train.movies, train.ratings)
+        full_batch = regime == "full_batch"
+        steps = 1 if full_batch else len(batch_slices(len(train), cfg.batch_size))
         history = History(n_train=len(train))
         with (_cpu_settings(cfg.num_threads if cfg.device == "cpu" else None),
               frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
@@ -128,7 +143,8 @@ class Trainer:
                 for name in frozen:  # frozen parts keep batch-norm statistics and no dropout
                     model.parts()[name].eval()
                 started = time.perf_counter()
-                loss = self._run_epoch(train, generator, optimizer, schedule, guard, progress)
+                loss = (self._run_full_batch_epoch(optimizer, progress) if full_batch else
+                        self._run_epoch(train, generator, optimizer, schedule, guard, progress))
                 seconds = time.perf_counter() - started
                 rmse, mae = rating_errors(model, validation) if validation else (None, None)
                 record = EpochRecord(epoch, loss, rmse, mae, seconds,
@@ -149,6 +165,55 @@ class Trainer:
             else:
                 history.best_epoch = len(history.records)
         model.eval()
+        return history
+
+    def _run_full_batch_epoch(self, optimizer: torch.optim.Optimizer,
+                              progress: TrainingProgress) -> float:
+        """One L-BFGS step on the whole stored matrix; returns the loss per observed rating
+        at the step's start."""
+        count = 1
+
+        def closure() -> torch.Tensor:
+            nonlocal count
+            optimizer.zero_grad()
+            loss, count = self.model.matrix_objective()  # type: ignore[operator]
+            loss.backward()
+            return loss
+
+        loss = optimizer.step(closure)
+        progress.advance()
+        return float(loss.detach()) / max(count, 1)
+
+    def _fit_members(self, train: RatingTensors, validation: RatingTensors | None) -> History:
+        """Fit each member with its preset's training defaults, then blend on validation.
+
+        History: one record per member (its best epoch's losses, its training seconds), then
+        one for the blend. Without validation the blend stays an equal-weight average.
+        """
+        cfg, model = self.config, self.model
+        history = History(n_train=len(train))
+        for number, member in enumerate(model.member_models, start=1):  # type: ignore[attr-defined]
+            member_cfg = TrainConfig.for_preset(member.preset, seed=cfg.seed + number,
+                                                progress=cfg.progress, device=cfg.device)
+            result = Trainer(member, member_cfg).fit(train, validation)
+            best = result.records[(result.best_epoch or len(result.records)) - 1]
+            history.records.append(EpochRecord(number, best.train_loss, best.val_rmse,
+                                               best.val_mae, result.train_seconds, member_cfg.lr))
+        model.to(cfg.device).eval()
+        if validation is not None and len(validation):
+            started = time.perf_counter()
+            validation = validation.to(cfg.device)
+            with torch.no_grad():
+                inputs = model.member_predictions(validation.users,  # type: ignore[operator]
+                                                  validation.movies)
+            model.set_blend(*ridge_blend(inputs, validation.ratings,  # type: ignore[operator]
+                                         model.blend_l2))
+            seconds = time.perf_counter() - started
+            rmse, mae = rating_errors(model, validation)
+            # the blend is fitted on validation: its training loss is the validation MSE
+            history.records.append(EpochRecord(len(history.records) + 1, rmse**2, rmse, mae,
+                                               seconds, 0.0))
+        history.best_epoch = len(history.records)
         return history
 
     def _run_epoch(self, train: RatingTensors, generator: torch.Generator,

@@ -1,0 +1,85 @@
+"""`BlendedEnsemble`: a linear blend of other presets' predicted ratings.
+
+The members are ordinary presets built with the same shape; the Trainer fits each on the
+training split and then the blend (ridge regression) on the validation split only.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from movierec.errors import ConfigError
+from movierec.models.base import RatingModel
+
+
+class BlendedEnsemble(RatingModel):
+    """rating = Σ w_m · member_m(u, i) + b, clamped to the rating range.
+
+    Named parts gather the members' parts by name ("user", "movie"; everything else and the
+    blend itself under "head"). Vectors are the members' vectors side by side. Without a
+    validation split the blend stays an equal-weight average.
+    """
+
+    default_preset = "best"
+    training_regime: ClassVar[str] = "members"
+    supports_fold_in: ClassVar[bool] = False
+
+    def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
+                 members: tuple[str, ...] = ("autorec", "biased-mf"),
+                 blend_l2: float = 1.0) -> None:
+        from movierec.models.presets import build_model  # presets list this class
+
+        super().__init__(n_users, n_movies, rating_range)
+        if not members:
+            raise ConfigError("an ensemble needs at least one member preset")
+        if blend_l2 < 0:
+            raise ConfigError(f"blend_l2 must be >= 0; got {blend_l2}")
+        self.members, self.blend_l2 = tuple(members), float(blend_l2)
+        self.member_models = nn.ModuleList(
+            [build_model(name, n_users, n_movies, rating_range) for name in self.members])
+        self.blend = nn.Linear(len(self.members), 1)
+        self.set_blend(torch.full((len(self.members),), 1.0 / len(self.members)), 0.0)
+
+    @torch.no_grad()
+    def set_blend(self, weights: torch.Tensor, bias: float) -> None:
+        self.blend.weight.copy_(weights.view(1, -1))
+        self.blend.bias.fill_(bias)
+
+    def member_predictions(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        """[B, n_members] clamped member ratings: the blend's inputs."""
+        return torch.stack([m.predict(users, movies) for m in self.member_models], dim=1)
+
+    def forward(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        return self.blend(self.member_predictions(users, movies))[:, 0]
+
+    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
+        grids = torch.stack([m.score_all_movies(users) for m in self.member_models], dim=-1)
+        return self.blend(grids)[..., 0].clamp(*self.rating_range)
+
+    def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
+                        ratings: torch.Tensor) -> None:
+        for member in self.member_models:
+            member.observe_ratings(users, movies, ratings)
+
+    def parts(self) -> dict[str, nn.Module]:
+        grouped: dict[str, list[nn.Module]] = {"user": [], "movie": [], "head": [self.blend]}
+        for member in self.member_models:
+            for name, part in member.parts().items():
+                grouped[name if name in ("user", "movie") else "head"].append(part)
+        return {name: nn.ModuleList(modules) for name, modules in grouped.items()}
+
+    def user_vectors(self) -> torch.Tensor:
+        return torch.cat([m.user_vectors() for m in self.member_models], dim=1)
+
+    def movie_vectors(self) -> torch.Tensor:
+        return torch.cat([m.movie_vectors() for m in self.member_models], dim=1)
+
+    def user_tables(self) -> list[nn.Embedding]:
+        raise ConfigError("the ensemble cannot fold in users (its autoencoder members hold "
+                          "one column per user); refit on all ratings instead")
+
+    def add_users(self, n: int) -> None:
+        self.user_tables()

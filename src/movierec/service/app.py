@@ -1,0 +1,63 @@
+"""`create_app`: the FastAPI application — model loaded once, profile store opened, page served."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+import movierec
+from movierec.recommender import Recommender
+from movierec.service.api import router
+from movierec.service.errors import install_error_handlers
+from movierec.service.guarded import GuardedRecommender
+from movierec.service.limits import BodySizeLimit
+from movierec.service.profiles import ProfileService
+from movierec.service.settings import ServiceSettings
+from movierec.service.store import ProfileStore
+
+STATIC = Path(__file__).with_name("static")
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ServiceSettings, rec: Recommender | None = None) -> FastAPI:
+    """The service app for `settings`; pass `rec` to serve an already loaded Recommender.
+
+    Stored profiles are folded back into the model before the first request is served.
+    """
+    model = GuardedRecommender(rec or Recommender.load(settings.model_dir))
+    store = ProfileStore(settings.resolved_database_url())
+    profiles = ProfileService(model, store, settings.fold_in_epochs)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        store.close()
+
+    app = FastAPI(title="movierec", version=movierec.__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # their pages load scripts from a CDN
+                  description="Movie recommendations: search, rate, get recommendations.")
+    app.state.settings = settings
+    app.state.model = model
+    app.state.profiles = profiles
+    restored = profiles.restore()
+    log.info("restored %d stored profiles into the model", restored)
+    app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_headers=["Content-Type", "X-API-Key"])
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    return app

@@ -1,0 +1,74 @@
+"""The web page in headless Chromium: rate movies, see recommendations appear and change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from movierec.service.process import ServerProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+@pytest.fixture
+def page(tiny_model_dir, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    server = ServerProcess(tiny_model_dir, f"sqlite:///{tmp_path / 'profiles.db'}",
+                           log_path=tmp_path / "server.log")
+    with server, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+        page.goto(server.url)
+        yield page
+        browser.close()
+
+
+def recommendation_titles(page) -> list[str]:
+    return page.locator("#recommendations li .title").all_inner_texts()
+
+
+def rate_first_result(page, query: str, title: str, stars: int) -> None:
+    page.fill("#search", query)
+    first = page.locator("#results li").first
+    first.locator(".title", has_text=title).wait_for()  # results of this query, not the last
+    first.locator(f".star[data-value='{stars}']").click()
+
+
+def test_rating_movies_shows_and_changes_recommendations(page, tmp_path):
+    page.locator("#genres .chip").first.wait_for()
+    assert recommendation_titles(page) == []
+
+    rate_first_result(page, "star wars", "Star Wars", 5)
+    page.wait_for_function("document.querySelectorAll('#ratings li').length == 1")
+    page.wait_for_function("document.querySelectorAll('#recommendations li').length == 10")
+    first = recommendation_titles(page)
+    assert not any(t.startswith("Star Wars") for t in first)
+    assert "because you rated Star Wars" in page.locator("#recommendations").inner_text()
+
+    rate_first_result(page, "misérables", "Misérables", 1)
+    rate_first_result(page, "cafe", "Café au Lait", 5)
+    page.wait_for_function("document.querySelectorAll('#ratings li').length == 3")
+    page.wait_for_function(
+        "titles => [...document.querySelectorAll('#recommendations li .title')]"
+        ".map(e => e.textContent).join('|') !== titles", arg="|".join(first))
+    changed = recommendation_titles(page)
+    assert changed != first and len(changed) == 10
+    assert not any(t.startswith(("Star Wars", "Café au Lait")) for t in changed)
+
+    page.locator("#recommendations li .title").first.click()
+    page.locator("#similar li").first.wait_for()
+    assert page.locator("#movie-details h2").inner_text() == changed[0]
+
+    shot = tmp_path / "movierec-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
