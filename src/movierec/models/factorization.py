@@ -13,8 +13,7 @@ import torch
 from torch import nn
 
 from movierec.errors import ConfigError
-from movierec.models.base import RatingModel
-from movierec.models.towers import IdTower, sigmoid_range
+from movierec.models.towers import IdTower, IdTowerModel, sigmoid_range
 
 _LOSSES = ("mse", "bce")
 
@@ -27,7 +26,7 @@ class GlobalBias(nn.Module):
         self.value = nn.Parameter(torch.zeros(()))
 
 
-class MatrixFactorization(RatingModel):
+class MatrixFactorization(IdTowerModel):
     """score = <p_u, q_i> [+ b_u + b_i + b] -> identity, sigmoid range (MSE) or logit (BCE).
 
     `l2` is a per-rating penalty on the batch's embedding rows (Funk-SVD style), so frequent
@@ -100,15 +99,6 @@ class MatrixFactorization(RatingModel):
         if self.head is not None:
             named["head"] = self.head
         return named
-
-    def user_vectors(self) -> torch.Tensor:
-        return self.user.embedding.weight
-
-    def movie_vectors(self) -> torch.Tensor:
-        return self.movie.embedding.weight
-
-    def user_tables(self) -> list[nn.Embedding]:
-        return self.user.tables()
 
     # --- training ------------------------------------------------------------------------
     def penalty(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:

@@ -10,8 +10,7 @@ import torch
 from torch import nn
 
 from movierec.errors import ConfigError
-from movierec.models.base import RatingModel
-from movierec.models.towers import IdTower, sigmoid_range
+from movierec.models.towers import IdTower, IdTowerModel, sigmoid_range
 
 
 def dense_stack(in_dim: int, hidden: tuple[int, ...], dropout: float,
@@ -29,7 +28,7 @@ def dense_stack(in_dim: int, hidden: tuple[int, ...], dropout: float,
     return nn.Sequential(*layers), in_dim
 
 
-class ConcatMLP(RatingModel):
+class ConcatMLP(IdTowerModel):
     """concat(user emb, movie emb) -> [Dropout] -> dense stack -> Linear(1) [-> sigmoid range]."""
 
     default_preset = "mlp"
@@ -65,12 +64,3 @@ class ConcatMLP(RatingModel):
 
     def parts(self) -> dict[str, nn.Module]:
         return {"user": self.user, "movie": self.movie, "head": self.head}
-
-    def user_vectors(self) -> torch.Tensor:
-        return self.user.embedding.weight
-
-    def movie_vectors(self) -> torch.Tensor:
-        return self.movie.embedding.weight
-
-    def user_tables(self) -> list[nn.Embedding]:
-        return self.user.tables()

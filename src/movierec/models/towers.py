@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from movierec.models.base import RatingModel
+
 
 class IdTower(nn.Module):
     """Embedding (and optionally a scalar bias) for one id space: the users or the movies."""
@@ -29,3 +31,20 @@ class IdTower(nn.Module):
 def sigmoid_range(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
     """Squash logits into (low, high): the fastai `y_range` trick that bounds predictions."""
     return low + (high - low) * torch.sigmoid(x)
+
+
+class IdTowerModel(RatingModel):
+    """A rating model whose `user` and `movie` parts are `IdTower`s: their embedding tables
+    are the user and movie vectors, and the user tower's tables are what fold-in trains."""
+
+    user: IdTower
+    movie: IdTower
+
+    def user_vectors(self) -> torch.Tensor:
+        return self.user.embedding.weight
+
+    def movie_vectors(self) -> torch.Tensor:
+        return self.movie.embedding.weight
+
+    def user_tables(self) -> list[nn.Embedding]:
+        return self.user.tables()
