@@ -16,6 +16,8 @@ from movierec.errors import ConfigError
 from movierec.models.towers import IdTower, IdTowerModel, sigmoid_range
 
 _LOSSES = ("mse", "bce")
+# (parameter, row indices or None for all of it, gradient of those rows)
+RowGradient = tuple[nn.Parameter, torch.Tensor | None, torch.Tensor]
 
 
 class GlobalBias(nn.Module):
@@ -117,6 +119,24 @@ class MatrixFactorization(IdTowerModel):
         Gradients of rows the batch touches are accumulated with `index_add_`; the result
         equals autograd's (a test checks it). Returns the task loss.
         """
+        loss, gradients = self.row_gradients(users, movies, loss_and_grad)
+        for param, rows, grad in gradients:
+            if rows is None:
+                _accumulate_scalar(param, grad)
+            else:
+                _accumulate(param, rows, grad)
+        return loss
+
+    @torch.no_grad()
+    def row_gradients(self, users: torch.Tensor, movies: torch.Tensor,
+                      loss_and_grad: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+                      ) -> tuple[torch.Tensor, list[RowGradient]]:
+        """(task loss, [(parameter, rows, gradient of each row occurrence)]) without autograd.
+
+        Rows may repeat (their gradients add up); rows None means the whole parameter (the
+        global bias). Row-wise optimisers step from this directly, never building a
+        table-sized gradient.
+        """
         pu = self.user.embedding.weight.index_select(0, users)
         qi = self.movie.embedding.weight.index_select(0, movies)
         x = self._logits(users, movies, pu, qi)
@@ -130,18 +150,19 @@ class MatrixFactorization(IdTowerModel):
         decay = 2.0 * self.l2 / len(users)
         grad_x_col = grad_x.unsqueeze(1)
         grad_pu = grad_x_col * qi
-        grad_qi = grad_x_col * pu
         if decay:
             grad_pu.add_(pu, alpha=decay)
+        grad_qi = pu.mul_(grad_x_col)  # pu's buffer is free now: no new [B, dim] tensor
+        if decay:
             grad_qi.add_(qi, alpha=decay)
-        _accumulate(self.user.embedding.weight, users, grad_pu)
-        _accumulate(self.movie.embedding.weight, movies, grad_qi)
+        gradients: list[RowGradient] = [(self.user.embedding.weight, users, grad_pu),
+                                        (self.movie.embedding.weight, movies, grad_qi)]
         if self.user.bias is not None and self.movie.bias is not None:
-            _accumulate(self.user.bias.weight, users, grad_x_col)
-            _accumulate(self.movie.bias.weight, movies, grad_x_col)
+            gradients += [(self.user.bias.weight, users, grad_x_col),
+                          (self.movie.bias.weight, movies, grad_x_col)]
         if self.head is not None:
-            _accumulate_scalar(self.head.value, grad_x.sum())
-        return loss
+            gradients.append((self.head.value, None, grad_x.sum()))
+        return loss, gradients
 
 
 def _accumulate(table: nn.Parameter, rows: torch.Tensor, grad_rows: torch.Tensor) -> None:

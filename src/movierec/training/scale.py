@@ -1,0 +1,244 @@
+"""`ScaleTrainer`: epochs over tens of millions of ratings held as `RatingColumns`.
+
+What makes it fast and small: int32/float32 columns (memory-mapped when loaded that way), a
+per-epoch int32 permutation from which each batch gathers its rows (no shuffled copy), big
+batches sorted by user (sequential table access), row-wise Adagrad that touches only the
+batch's rows, and the closed-form gradients of factorisation models (no autograd). A
+background thread gathers the next batch while the current one trains.
+
+It checkpoints after every epoch (model, optimiser, random state, history) and resumes from
+the last one. Under torchrun the model trains as DistributedDataParallel: each process takes
+its share of every global batch, and gradients are averaged over processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from movierec.data.columnar import RatingColumns
+from movierec.errors import ConfigError
+from movierec.models.base import RatingModel
+from movierec.training.distributed import World
+from movierec.training.history import EpochRecord, History
+from movierec.training.progress import TrainingProgress
+from movierec.training.rowwise import RowwiseAdagrad
+from movierec.training.tasks import Task, task_for
+from movierec.training.tensors import RatingTensors
+from movierec.training.trainer import rating_errors
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class ScaleConfig:
+    """Training at scale: `batch_size` is the global batch (split over processes), `lr`
+    the row-wise Adagrad rate, `num_threads` torch's CPU threads per process."""
+
+    epochs: int = 5
+    batch_size: int = 65_536
+    lr: float = 0.05
+    seed: int = 0
+    num_threads: int | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
+            raise ConfigError(f"invalid ScaleConfig: need epochs >= 1, batch_size >= 1 and "
+                              f"lr > 0, got {self}")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ConfigError(f"num_threads must be >= 1 or None (got {self.num_threads})")
+
+
+@dataclass
+class _Batch:
+    users: torch.Tensor
+    movies: torch.Tensor
+    ratings: torch.Tensor
+
+
+class ScaleTrainer:
+    """Trains a `RatingModel` on `RatingColumns`; see the module docstring."""
+
+    def __init__(self, model: RatingModel, config: ScaleConfig, *, world: World | None = None,
+                 checkpoints: str | Path | None = None, task: Task | None = None) -> None:
+        self.model, self.config = model, config
+        self.world = world or World()
+        self.checkpoints = Path(checkpoints) if checkpoints is not None else None
+        self.task = task if task is not None else task_for(model)
+
+    def fit(self, train: RatingColumns, validation: RatingColumns | None = None, *,
+            resume: bool = False) -> History:
+        """Train `config.epochs` epochs (counting those already in a resumed checkpoint)."""
+        cfg, model = self.config, self.model
+        if len(train) < self.world.size:
+            raise ValueError(f"cannot fit {len(train)} ratings on {self.world.size} processes")
+        torch.manual_seed(cfg.seed)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        optimizer = RowwiseAdagrad([p for p in model.parameters() if p.requires_grad],
+                                   lr=cfg.lr)
+        history = History(n_train=len(train))
+        if resume:
+            history = self._restore(optimizer, generator) or history
+        val = None
+        if validation is not None and len(validation):
+            val = RatingTensors(torch.from_numpy(np.asarray(validation.users, np.int64)),
+                                torch.from_numpy(np.asarray(validation.movies, np.int64)),
+                                torch.from_numpy(np.asarray(validation.ratings)))
+        global_steps = -(-len(train) // cfg.batch_size)
+        done = len(history.records)
+        with (_threads(cfg.num_threads), _trainable(model, self.world, self.task) as step,
+              TrainingProgress(cfg.progress and self.world.is_main, cfg.epochs,
+                               global_steps) as progress):
+            for epoch in range(done + 1, cfg.epochs + 1):
+                progress.start_epoch(epoch)
+                model.train()
+                started = time.perf_counter()
+                loss = self._run_epoch(train, generator, optimizer, step, progress)
+                seconds = time.perf_counter() - started
+                rmse, mae = rating_errors(model, val) if val is not None else (None, None)
+                record = EpochRecord(epoch, loss, rmse, mae, seconds, cfg.lr)
+                history.records.append(record)
+                history.best_epoch = epoch
+                progress.end_epoch(record)
+                self._save_checkpoint(optimizer, generator, history)
+        model.eval()
+        return history
+
+    def _run_epoch(self, train: RatingColumns, generator: torch.Generator,
+                   optimizer: RowwiseAdagrad, step: _Step, progress: TrainingProgress) -> float:
+        world, batch_size = self.world, self.config.batch_size
+        order = torch.randperm(len(train), generator=generator, dtype=torch.int32).numpy()
+        starts = range(0, len(order), batch_size)
+        total = count = 0.0
+        with ThreadPoolExecutor(1) as pool:  # gathers batch i+1 while batch i trains
+            pending = pool.submit(_gather, train, order[:batch_size], world)
+            for i, _ in enumerate(starts):
+                batch = pending.result()
+                if i + 1 < len(starts):
+                    nxt = order[starts[i + 1]:starts[i + 1] + batch_size]
+                    pending = pool.submit(_gather, train, nxt, world)
+                loss = step(batch, self.task, optimizer)
+                total += loss * len(batch.ratings)
+                count += len(batch.ratings)
+                progress.advance()
+        return world.all_sum(total) / world.all_sum(count)
+
+    # ----------------------------------------------------------------- checkpoints
+    def _save_checkpoint(self, optimizer: RowwiseAdagrad, generator: torch.Generator,
+                         history: History) -> None:
+        """checkpoint.pt written to a temporary name and renamed (rank 0 only)."""
+        if self.checkpoints is None or not self.world.is_main:
+            return
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        state = {"model_config": self.model.config(), "scale_config": asdict(self.config),
+                 "model": self.model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "generator": generator.get_state(), "history": history.to_dict()}
+        fd, tmp = tempfile.mkstemp(prefix=".checkpoint.", dir=self.checkpoints)
+        os.close(fd)
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, self.checkpoints / CHECKPOINT)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _restore(self, optimizer: RowwiseAdagrad, generator: torch.Generator) -> History | None:
+        """Load the last checkpoint into model, optimiser and generator; None if there is none."""
+        path = self.checkpoints / CHECKPOINT if self.checkpoints is not None else None
+        if path is None or not path.is_file():
+            return None
+        state = torch.load(path, weights_only=True)
+        if state["model_config"] != self.model.config():
+            raise ConfigError(f"{path} was written for model {state['model_config']}, not "
+                              f"{self.model.config()}; use another checkpoint folder")
+        self.model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        return History.from_dict(state["history"])
+
+
+class _Step:
+    """One training step on a batch; returns the batch's mean task loss."""
+
+    def __call__(self, batch: _Batch, task: Task, optimizer: RowwiseAdagrad) -> float:
+        raise NotImplementedError
+
+
+class _ClosedFormStep(_Step):
+    """Factorisation models: closed-form row gradients straight into the optimiser."""
+
+    def __init__(self, model: RatingModel) -> None:
+        self.model = model
+
+    def __call__(self, batch: _Batch, task: Task, optimizer: RowwiseAdagrad) -> float:
+        loss, gradients = self.model.row_gradients(  # type: ignore[attr-defined]
+            batch.users, batch.movies, lambda out: task.loss_and_grad(out, batch.ratings))
+        for param, rows, grad in gradients:
+            optimizer.apply_rows(param, rows, grad)
+        return float(loss)
+
+
+class _AutogradStep(_Step):
+    """Any model (or its DistributedDataParallel wrapper): backward, then a step."""
+
+    def __init__(self, module: nn.Module, model: RatingModel) -> None:
+        self.module, self.model = module, model
+
+    def __call__(self, batch: _Batch, task: Task, optimizer: RowwiseAdagrad) -> float:
+        optimizer.zero_grad(set_to_none=True)
+        loss = task.loss(self.module(batch.users, batch.movies), batch.ratings)
+        (loss + self.model.penalty(batch.users, batch.movies)).backward()
+        optimizer.step()
+        return float(loss.detach())
+
+
+@contextlib.contextmanager
+def _trainable(model: RatingModel, world: World, task: Task) -> Iterator[_Step]:
+    """The step for this model and world; embeddings give sparse gradients meanwhile."""
+    closed_form = type(task).loss_and_grad is not Task.loss_and_grad
+    if world.size == 1 and closed_form and hasattr(model, "row_gradients"):
+        yield _ClosedFormStep(model)
+        return
+    tables = [m for m in model.modules() if isinstance(m, nn.Embedding)]
+    flags = [t.sparse for t in tables]
+    for table in tables:
+        table.sparse = True
+    try:
+        module = DistributedDataParallel(model) if world.size > 1 else model
+        yield _AutogradStep(module, model)
+    finally:
+        for table, flag in zip(tables, flags, strict=True):
+            table.sparse = flag
+
+
+def _gather(train: RatingColumns, rows: np.ndarray, world: World) -> _Batch:
+    """This process's share of a global batch, sorted by user (sequential table access)."""
+    rows = rows[world.rank::world.size]
+    users = torch.from_numpy(np.asarray(train.users[rows], dtype=np.int64))
+    users, order = torch.sort(users)
+    keep = order.numpy()
+    return _Batch(users, torch.from_numpy(np.asarray(train.movies[rows][keep], dtype=np.int64)),
+                  torch.from_numpy(np.asarray(train.ratings[rows][keep])))
+
+
+@contextlib.contextmanager
+def _threads(num_threads: int | None) -> Iterator[None]:
+    threads = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
