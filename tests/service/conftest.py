@@ -28,11 +28,22 @@ def tiny_movies(movie_ids: list[int]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(ratings_factory, tmp_path_factory) -> Path:
-    ratings = ratings_factory()
-    movies = tiny_movies(sorted(ratings["movie_id"].unique().tolist()))
-    rec = Recommender("biased-mf", progress=False, dim=8, epochs=10)
-    return rec.fit(ratings, movies=movies).save(tmp_path_factory.mktemp("tiny") / "model")
+def fit_tiny(ratings_factory):
+    """`fit_tiny(preset, **options)`: a Recommender fitted on the generated ratings and
+    `tiny_movies`."""
+
+    def fit(preset: str, **options: object) -> Recommender:
+        ratings = ratings_factory()
+        movies = tiny_movies(sorted(ratings["movie_id"].unique().tolist()))
+        return Recommender(preset, progress=False, **options).fit(ratings, movies=movies)
+
+    return fit
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(fit_tiny, tmp_path_factory) -> Path:
+    rec = fit_tiny("biased-mf", dim=8, epochs=10)
+    return rec.save(tmp_path_factory.mktemp("tiny") / "model")
 
 
 @pytest.fixture

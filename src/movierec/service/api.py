@@ -44,11 +44,11 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ProfileId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def model(request: Request) -> GuardedRecommender:
+async def model(request: Request) -> GuardedRecommender:
     return request.app.state.model
 
 
-def profiles(request: Request) -> ProfileService:
+async def profiles(request: Request) -> ProfileService:
     return request.app.state.profiles
 
 
@@ -71,20 +71,20 @@ def model_info(request: Request, m: Model, p: Profiles) -> dict:
 
 
 @router.get("/movies/search", response_model=list[Movie])
-def search_movies(m: Model, q: Annotated[str, Query(min_length=1, max_length=200)],
+async def search_movies(m: Model, q: Annotated[str, Query(min_length=1, max_length=200)],
                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict]:
     """Titles containing every word of `q`; case, accents and punctuation are ignored."""
     return m.catalog.search(q, limit)
 
 
 @router.get("/movies/{movie_id}", response_model=MovieDetails)
-def movie_details(m: Model, movie_id: MovieId, k: K = 10) -> dict:
+async def movie_details(m: Model, movie_id: MovieId, k: K = 10) -> dict:
     """A movie's metadata and the k most similar movies."""
     return {**m.catalog.details(movie_id), "similar": m.similar_movies(movie_id, k)}
 
 
 @router.get("/movies/{movie_id}/similar", response_model=list[ScoredMovie])
-def similar_movies(m: Model, movie_id: MovieId, k: K = 10) -> list[dict]:
+async def similar_movies(m: Model, movie_id: MovieId, k: K = 10) -> list[dict]:
     return m.similar_movies(movie_id, k)
 
 
@@ -95,14 +95,16 @@ def users_for_movie(m: Model, movie_id: MovieId, k: K = 10) -> list[dict]:
 
 
 @router.get("/users/{user_id}/recommendations", response_model=list[ScoredMovie])
-def recommend_for_user(m: Model, user_id: UserId, k: K = 10, genre: Genre = None) -> list[dict]:
+async def recommend_for_user(m: Model, user_id: UserId, k: K = 10,
+                             genre: Genre = None) -> list[dict]:
     """Top-k movies for a training user; movies they rated are excluded."""
-    return m.recommend(user_id, k, genre)
+    return await m.recommend(user_id, k, genre)
 
 
 @router.get("/users/{user_id}/predictions/{movie_id}", response_model=Prediction)
-def predict_rating(m: Model, user_id: UserId, movie_id: MovieId) -> dict:
-    return {"user_id": user_id, "movie_id": movie_id, "rating": m.predict(user_id, movie_id)}
+async def predict_rating(m: Model, user_id: UserId, movie_id: MovieId) -> dict:
+    return {"user_id": user_id, "movie_id": movie_id,
+            "rating": await m.predict(user_id, movie_id)}
 
 
 @router.post("/profiles", response_model=ProfileWithRecommendations, status_code=201,

@@ -42,34 +42,43 @@ class MovieCatalog:
         self._titles = dict(zip(movies["movie_id"].tolist(), movies["title"].tolist(),
                                 strict=True))
         self._keys = movies["title"].map(fold_text).to_numpy(dtype=object)
-        self._by_genre = {g: set(movies.loc[[g in gs for gs in movies["genres"]], "movie_id"])
-                          for g in self.genres}
+        self._genre_rows = {g: np.array([g in gs for gs in movies["genres"]], dtype=bool)
+                            for g in self.genres}
+        self._details = [_details(row) for row in movies.itertuples(index=False)]
+        self._row = {int(m): i for i, m in enumerate(ids)}
 
     def __contains__(self, movie_id: object) -> bool:
-        return movie_id in self.frame.index
+        return movie_id in self._row
+
+    def row(self, movie_id: int) -> int:
+        """The movie's position in the model's movie tables; UnknownIdError if unknown."""
+        row = self._row.get(movie_id)
+        if row is None:
+            raise UnknownIdError(f"movie {movie_id} is not known to the model")
+        return row
 
     def require(self, movie_id: int) -> None:
-        if movie_id not in self:
-            raise UnknownIdError(f"movie {movie_id} is not known to the model")
+        self.row(movie_id)
 
     def details(self, movie_id: int) -> dict[str, object]:
         """movie_id, title, year (or None), genres and number of training ratings."""
-        self.require(movie_id)
-        row = self.frame.loc[movie_id]
-        year = row["year"]
-        return {"movie_id": int(movie_id), "title": str(row["title"]),
-                "year": None if pd.isna(year) else int(year), "genres": list(row["genres"]),
-                "n_ratings": int(row["n_ratings"])}
+        return self.details_at(self.row(movie_id))
+
+    def details_at(self, row: int) -> dict[str, object]:
+        """`details` of the movie at a model row (a fresh dict the caller may extend)."""
+        found = self._details[row]
+        return {**found, "genres": list(found["genres"])}
 
     def title(self, movie_id: int) -> str:
         return self._titles[movie_id]
 
-    def with_genre(self, genre: str) -> set[int]:
-        """Movie ids of one genre; UnknownIdError naming the known genres otherwise."""
-        if genre not in self._by_genre:
+    def genre_rows(self, genre: str) -> np.ndarray:
+        """Boolean mask over model rows of one genre's movies; UnknownIdError naming the
+        known genres otherwise."""
+        if genre not in self._genre_rows:
             raise UnknownIdError(f"unknown genre {genre!r}; known genres: "
                                  f"{', '.join(self.genres)}")
-        return self._by_genre[genre]
+        return self._genre_rows[genre]
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, object]]:
         """Movies whose title contains every word of the query (case-, accent- and
@@ -85,4 +94,11 @@ class MovieCatalog:
         prefix = np.array([self._keys[r].startswith(words[0]) for r in rows], dtype=bool)
         counts = self.frame["n_ratings"].to_numpy()[rows]
         order = np.lexsort((-counts, ~prefix))[:limit]
-        return [self.details(int(self.frame["movie_id"].iat[rows[i]])) for i in order]
+        return [self.details_at(int(rows[i])) for i in order]
+
+
+def _details(movie: object) -> dict[str, object]:
+    year = movie.year
+    return {"movie_id": int(movie.movie_id), "title": str(movie.title),
+            "year": None if pd.isna(year) else int(year), "genres": tuple(movie.genres),
+            "n_ratings": int(movie.n_ratings)}

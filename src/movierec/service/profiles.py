@@ -65,7 +65,8 @@ class ProfileService:
         scores = blend(preference, collaborative, len(profile.ratings), HALF_WEIGHT_AT)
         scores = scores.drop(index=list(profile.ratings))
         if genre:
-            scores = scores[scores.index.isin(catalog.with_genre(genre))]
+            in_genre = catalog.frame.index[catalog.genre_rows(genre)]
+            scores = scores[scores.index.isin(in_genre)]
         top = scores.nlargest(k)
         return self._explain(profile, [int(m) for m in top.index], top.to_list())
 

@@ -9,6 +9,7 @@ import uvicorn
 
 from movierec.service.app import create_app
 from movierec.service.settings import ServiceSettings
+from movierec.service.transport import CoalescingHttpToolsProtocol
 
 
 def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8000) -> None:
@@ -16,4 +17,5 @@ def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8000) 
     torch.set_num_threads(1)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                http=CoalescingHttpToolsProtocol)
