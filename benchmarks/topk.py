@@ -25,7 +25,7 @@ import pandas as pd
 from movierec.data import SeenMovies, leave_last_out, load_movielens, random_split
 from movierec.evaluate.ranking import factorized_top_k_accuracy, ranking_metrics, top_k_indices
 from movierec.topk import EASE, ImplicitALS, ImplicitBPR, Popularity, interactions_from_ratings
-from movierec.topk.neural import RatingModelRanker, TwoTowerRanker
+from movierec.topk.neural import PresetRanker, TwoTowerRanker
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
@@ -40,7 +40,7 @@ GRIDS: dict[str, tuple[Callable[..., object], list[dict]]] = {
     "ials": (ImplicitALS, [{"factors": f, "regularization": r, "alpha": a}
                            for f in (64, 128) for r in (0.1, 1.0, 10.0) for a in (1.0, 5.0, 20.0)]),
     "bpr": (ImplicitBPR, [{"learning_rate": lr, "factors": 64} for lr in (0.01, 0.05)]),
-    "biased-mf": (RatingModelRanker, [{}]),
+    "biased-mf": (PresetRanker, [{}]),
     "two-tower": (TwoTowerRanker, [{"temperature": t} for t in (0.05, 0.1)]),
 }
 

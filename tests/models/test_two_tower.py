@@ -4,6 +4,7 @@ import math
 
 import torch
 
+from movierec.models.tower_features import TowerFeatures
 from movierec.models.two_tower import TwoTower
 from movierec.training import RatingTensors, TrainConfig, Trainer
 from movierec.training.retrieval_task import InBatchSoftmaxTask
@@ -43,3 +44,113 @@ def test_training_ranks_in_group_movies_first():
         top = model.score_all_movies(torch.arange(40)).topk(5, dim=1).indices
     in_group = (top // 10) == (torch.arange(40) >= 20).long()[:, None]
     assert in_group.float().mean() > 0.95
+
+
+# --- features and mixed negatives ---------------------------------------------------------
+# Two taste groups: group 0 (users 0..29, gender code 1) rates genre-A movies (0..29), group
+# 1 (users 30..59, code 2) genre-B movies (30..59). Movies 20..29 and 50..59 are never rated
+# ("cold"); users 25..29 and 55..59 have no training ratings ("new").
+N_USERS, N_MOVIES = 60, 60
+GROUP = (torch.arange(N_USERS) >= 30).long()
+GENRE = (torch.arange(N_MOVIES) >= 30).long()
+COLD_MOVIES = torch.tensor([m for m in range(N_MOVIES) if m % 30 >= 20])
+WARM_MOVIES = torch.tensor([m for m in range(N_MOVIES) if m % 30 < 20])
+NEW_USERS = torch.tensor([u for u in range(N_USERS) if u % 30 >= 25])
+
+
+def group_ratings(users: torch.Tensor, per_user: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    rows = users.repeat_interleave(per_user)
+    movies = torch.randint(0, 20, (len(rows),), generator=g) + 30 * GROUP[rows]
+    return rows, movies
+
+
+def train_two_tower(**options) -> TwoTower:
+    known = torch.tensor([u for u in range(N_USERS) if u % 30 < 25])
+    users, movies = group_ratings(known)
+    torch.manual_seed(0)
+    model = TwoTower(N_USERS, N_MOVIES, dim=16, hidden=(32,), out_dim=16, temperature=0.1,
+                     **options)
+    model.set_features(TowerFeatures(
+        genres=torch.nn.functional.one_hot(GENRE, 2).float(), years=None,
+        user_codes=(GROUP + 1)[:, None], user_field_sizes=(3,)))
+    config = TrainConfig(epochs=40, batch_size=64, lr=0.01, progress=False, num_threads=1)
+    Trainer(model, config).fit(RatingTensors(users, movies, torch.ones(len(users))))
+    return model.eval()
+
+
+def own_group_share(model: TwoTower, users: torch.Tensor, movies: torch.Tensor) -> float:
+    """Share of (user, own-genre movie, other-genre movie) triples ordered correctly."""
+    with torch.no_grad():
+        scores = model.score_all_movies(users)[:, movies]
+    own = GENRE[movies][None, :] == GROUP[users][:, None]
+    better = scores.masked_fill(~own, torch.nan).nanmean(1) > scores.masked_fill(
+        own, torch.nan).nanmean(1)
+    return better.float().mean().item()
+
+
+def test_genres_place_never_rated_movies_with_their_genre():
+    warm_users = torch.tensor([u for u in range(N_USERS) if u % 30 < 25])
+    with_genres = train_two_tower(genres=2)
+    assert own_group_share(with_genres, warm_users, COLD_MOVIES) > 0.9
+
+
+def test_demographics_place_new_users_with_their_group():
+    with_fields = train_two_tower(user_fields=(3,))
+    assert own_group_share(with_fields, NEW_USERS, WARM_MOVIES) > 0.9
+
+
+def test_history_serves_new_users_from_their_ratings_without_training():
+    model = train_two_tower(history=True)
+    every_user = torch.arange(N_USERS)
+    model.observe_ratings(*group_ratings(every_user), torch.ones(N_USERS * 10))
+    assert own_group_share(model, NEW_USERS, WARM_MOVIES) > 0.9
+
+
+def test_ids_alone_cannot_place_cold_rows():
+    """The control for the three tests above: without features they are at chance."""
+    ids_only = train_two_tower()
+    warm_users = torch.tensor([u for u in range(N_USERS) if u % 30 < 25])
+    assert own_group_share(ids_only, NEW_USERS, WARM_MOVIES) < 0.8
+    assert own_group_share(ids_only, warm_users, COLD_MOVIES) < 0.8
+
+
+def test_history_mean_leaves_the_training_positive_out():
+    model = TwoTower(2, 4, dim=3, hidden=(), out_dim=3, history=True)
+    model.observe_ratings(torch.tensor([0, 0, 1]), torch.tensor([1, 3, 2]), torch.ones(3))
+    table = model.user.history.weight
+    full = model.user._history_mean(torch.tensor([0, 1]), None)
+    torch.testing.assert_close(full, torch.stack([(table[1] + table[3]) / 2, table[2]]))
+    left_out = model.user._history_mean(torch.tensor([0, 1]), torch.tensor([3, 2]))
+    torch.testing.assert_close(left_out, torch.stack([table[1], torch.zeros(3)]))
+
+
+def test_mixed_negatives_add_uniform_candidates_with_mixture_logq():
+    model = TwoTower(3, 50, dim=4, hidden=(), out_dim=4, temperature=0.5, mixed_negatives=5)
+    counts = torch.zeros(50)
+    counts[:3] = torch.tensor([2.0, 1.0, 1.0])
+    model.set_sampling_probabilities(counts)
+    users, movies = torch.tensor([0, 1, 2]), torch.tensor([0, 1, 2])
+    torch.manual_seed(3)
+    logits = model.train()(users, movies)
+    assert logits.shape == (3, 8)
+    torch.manual_seed(3)
+    sampled = torch.randint(0, 50, (5,))
+    candidates = torch.cat([movies, sampled])
+    share = counts.clamp(min=1) / counts.sum()
+    expected = (model.user(users) @ model.movie(candidates).T / 0.5
+                - torch.log(3 * share[candidates] + 5 / 50)[None, :])
+    keep = ~torch.isneginf(logits)
+    torch.testing.assert_close(logits[keep], expected[keep])
+    assert model.eval()(users, movies).shape == (3, 3)  # scoring: in-batch only
+
+
+def test_mixed_negatives_push_never_rated_movies_down():
+    def cold_share_in_top5(model: TwoTower) -> float:
+        with torch.no_grad():
+            top = model.score_all_movies(torch.arange(N_USERS)).topk(5, dim=1).indices
+        return torch.isin(top, COLD_MOVIES).float().mean().item()
+
+    in_batch_only = cold_share_in_top5(train_two_tower())
+    mixed = cold_share_in_top5(train_two_tower(mixed_negatives=32))
+    assert mixed < 0.05 < in_batch_only

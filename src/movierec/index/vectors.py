@@ -6,11 +6,11 @@ import numpy as np
 import torch
 
 from movierec.errors import ConfigError
-from movierec.models import MatrixFactorization, RatingModel
+from movierec.models import MatrixFactorization, RatingModel, TwoTower
 
 
-def _require_dot_model(model: RatingModel) -> MatrixFactorization:
-    if not isinstance(model, MatrixFactorization):
+def _require_dot_model(model: RatingModel) -> MatrixFactorization | TwoTower:
+    if not isinstance(model, MatrixFactorization | TwoTower):
         raise ConfigError(f"a {type(model).__name__} does not score by a dot product, so it "
                           "cannot use a vector index; recommend() scores it exactly instead")
     return model
@@ -18,19 +18,24 @@ def _require_dot_model(model: RatingModel) -> MatrixFactorization:
 
 @torch.no_grad()
 def movie_index_vectors(model: RatingModel) -> np.ndarray:
-    """[n_movies, d + 2]: the movie embedding, then its bias, then 1."""
-    mf = _require_dot_model(model)
-    q = mf.movie.embedding.weight
-    bias = mf.movie.bias.weight if mf.movie.bias is not None else q.new_zeros((len(q), 1))
+    """Two-tower: the movie tower's unit vectors. MF: [n_movies, d + 2], the movie
+    embedding, then its bias, then 1."""
+    dot = _require_dot_model(model)
+    if isinstance(dot, TwoTower):
+        return dot.movie_vectors().numpy()
+    q = dot.movie.embedding.weight
+    bias = dot.movie.bias.weight if dot.movie.bias is not None else q.new_zeros((len(q), 1))
     return torch.cat([q, bias, q.new_ones((len(q), 1))], dim=1).numpy()
 
 
 @torch.no_grad()
 def user_query_vectors(model: RatingModel, users: torch.Tensor) -> np.ndarray:
-    """[len(users), d + 2]: the user embedding, then 1, then the user's bias, so that
-    query . movie = p_u . q_i + b_i + b_u (the global bias and the monotone output
-    transform do not change the ranking)."""
-    mf = _require_dot_model(model)
-    p = mf.user.embedding.weight[users]
-    bias = mf.user.bias.weight[users] if mf.user.bias is not None else p.new_zeros((len(p), 1))
+    """Two-tower: the user tower's unit vectors. MF: [len(users), d + 2], the user
+    embedding, then 1, then the user's bias, so that query . movie = p_u . q_i + b_i + b_u
+    (the global bias and the monotone output transform do not change the ranking)."""
+    dot = _require_dot_model(model)
+    if isinstance(dot, TwoTower):
+        return dot.user(users).numpy()
+    p = dot.user.embedding.weight[users]
+    bias = dot.user.bias.weight[users] if dot.user.bias is not None else p.new_zeros((len(p), 1))
     return torch.cat([p, p.new_ones((len(p), 1)), bias], dim=1).numpy()

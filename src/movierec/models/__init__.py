@@ -7,7 +7,9 @@ from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
 from movierec.models.mlp import ConcatMLP
 from movierec.models.presets import PRESETS, Preset, build_model, get_preset, model_from_config
+from movierec.models.tower_features import TowerFeatures, encode_tower_features
 from movierec.models.towers import IdTower, sigmoid_range
+from movierec.models.two_tower import TwoTower
 
 __all__ = [
     "PRESETS",
@@ -20,7 +22,10 @@ __all__ = [
     "RatingClassifier",
     "RatingModel",
     "RowAutoencoder",
+    "TowerFeatures",
+    "TwoTower",
     "build_model",
+    "encode_tower_features",
     "get_preset",
     "model_from_config",
     "sigmoid_range",

@@ -25,6 +25,9 @@ class RatingModel(nn.Module):
     # `matrix_objective`) or "members" (an ensemble of other presets).
     training_regime: ClassVar[str] = "minibatch"
     supports_fold_in: ClassVar[bool] = True
+    # False for retrieval models whose scores rank movies but are not ratings (two-tower):
+    # the facade then trains them without a rating-RMSE validation split.
+    predicts_ratings: ClassVar[bool] = True
 
     def __init__(self, n_users: int, n_movies: int,
                  rating_range: tuple[float, float] = (1.0, 5.0)) -> None:

@@ -15,7 +15,7 @@ import torch
 from movierec.data import IdMap, SeenMovies, validate_ratings
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
-from movierec.models import RatingModel, build_model, get_preset
+from movierec.models import RatingModel, build_model, encode_tower_features, get_preset
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
@@ -61,10 +61,13 @@ class Recommender:
 
     # ----------------------------------------------------------------- training
     def fit(self, ratings: pd.DataFrame, validation: pd.DataFrame | None = None, *,
-            movies: pd.DataFrame | None = None,
+            movies: pd.DataFrame | None = None, users: pd.DataFrame | None = None,
             train_parts: Sequence[str] | None = None) -> Recommender:
         """Train on canonical ratings; carves its own validation split when none is given.
 
+        `movies` (genres, year) and `users` (demographics) feed the towers of presets that
+        read side features (two-tower). Retrieval presets, whose scores are not ratings,
+        train on every given rating without a validation split.
         A second `fit` with `train_parts=[...]` retrains only those parts of the fitted model
         on the new ratings (their users and movies must be known).
         """
@@ -74,10 +77,12 @@ class Recommender:
         if train_parts is not None and self.model is None:
             raise NotFittedError("fit(train_parts=...) retrains a fitted model; call fit() first")
         given = ratings
-        if validation is None and self.validation_fraction > 0:
-            ratings, validation = self._carve_validation(ratings)
         if self.model is None:
-            self._build(given)
+            self._build(given, users)
+        if not self.model.predicts_ratings:
+            validation = None
+        elif validation is None and self.validation_fraction > 0:
+            ratings, validation = self._carve_validation(ratings)
         train = self._tensors(ratings)
         val = self._tensors(validation) if validation is not None else None
         trainer = Trainer(self._require_model(), self.train_config)
@@ -99,13 +104,20 @@ class Recommender:
         known = val["user_id"].isin(train["user_id"]) & val["movie_id"].isin(train["movie_id"])
         return pd.concat([train, val[~known]]), val[known]
 
-    def _build(self, ratings: pd.DataFrame) -> None:
+    def _build(self, ratings: pd.DataFrame, users: pd.DataFrame | None) -> None:
         self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy())
         self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy())
         low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
         options = {"rating_range": (low, high), **self.model_options}
+        features = None
+        if getattr(get_preset(self.preset).model_class, "uses_side_features", False):
+            features = encode_tower_features(self.movie_ids.ids, self.user_ids.ids,
+                                             self.movies, users)
+            options = {**features.options(), **options}  # the caller's sizes win (0: off)
         self.model = build_model(self.preset, len(self.user_ids), len(self.movie_ids),
                                  seed=self.seed, **options)
+        if features is not None:
+            self.model.set_features(features)  # type: ignore[operator]
 
     def _tensors(self, ratings: pd.DataFrame) -> RatingTensors:
         users = self._require(self.user_ids).to_index(ratings["user_id"].to_numpy())

@@ -87,4 +87,9 @@ def task_for(model: RatingModel) -> Task:
         return BCETask(model.rating_range)
     if model.loss_name == "cross_entropy":
         return CrossEntropyTask(model.rating_values)  # type: ignore[attr-defined]
-    raise ConfigError(f"no task for loss {model.loss_name!r}; known: mse, bce, cross_entropy")
+    if model.loss_name == "in_batch_softmax":
+        from movierec.training.retrieval_task import InBatchSoftmaxTask
+
+        return InBatchSoftmaxTask()
+    raise ConfigError(f"no task for loss {model.loss_name!r}; known: mse, bce, cross_entropy, "
+                      "in_batch_softmax")
