@@ -2,9 +2,14 @@
 
     python benchmarks/service_load.py --model runs/mf            # a saved model folder
     python benchmarks/service_load.py                             # trains biased-mf on ml-100k
+    python benchmarks/service_load.py --clients 2 --only recommend
 
-Each scenario sends a fixed number of requests (with a time cap) from `--concurrency`
-asyncio tasks over keep-alive connections; the server runs in its own process.
+Each scenario sends a fixed number of requests (with a time cap) over keep-alive
+connections from `--clients` load-generator processes (aiohttp, `concurrency` connections
+in all); the server runs in its own process. Client and server share this machine's cores,
+so every scenario reports the CPU both sides used (in cores: CPU seconds per wall second)
+and the load average before and after: a client that eats a core, or other work on the
+machine, shows there instead of hiding in the server's numbers.
 """
 
 from __future__ import annotations
@@ -12,83 +17,139 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
+import os
 import random
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import numpy as np
-
-from movierec import Recommender
-from movierec.service.process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
+WORDS = ("star", "love", "man", "night", "the", "king", "blue", "life")
+TARGET = {"scenario": "recommend", "requests_per_s": 500, "p99_ms": 50, "errors": 0}
 
-Request = Callable[[random.Random], tuple[str, str, dict | None]]  # -> method, path, json
+# name -> (requests, concurrency)
+SCENARIOS = {
+    "recommend": (10000, 8),
+    "similar": (2000, 8),
+    "predict": (2000, 8),
+    "search": (1000, 8),
+    "create_profile_10_ratings": (150, 2),
+}
 
 
-def scenarios(rec: Recommender) -> dict[str, tuple[Request, int, int]]:
-    """name -> (request maker, requests, concurrency)."""
-    users = [int(u) for u in rec.user_ids.ids]
-    movies = [int(m) for m in rec.movie_ids.ids]
-    words = ["star", "love", "man", "night", "the", "king", "blue", "life"]
-
-    def profile(rng: random.Random) -> tuple[str, str, dict]:
-        rated = rng.sample(movies, 10)
-        body = {"ratings": [{"movie_id": m, "rating": rng.randint(1, 5)} for m in rated]}
+def make_request(name: str, rng: random.Random, users: list[int],
+                 movies: list[int]) -> tuple[str, str, dict | None]:
+    """(method, path, JSON body) of one request of a scenario."""
+    if name == "recommend":
+        return "GET", f"/api/users/{rng.choice(users)}/recommendations?k=10", None
+    if name == "similar":
+        return "GET", f"/api/movies/{rng.choice(movies)}/similar?k=10", None
+    if name == "predict":
+        return "GET", f"/api/users/{rng.choice(users)}/predictions/{rng.choice(movies)}", None
+    if name == "search":
+        return "GET", f"/api/movies/search?q={rng.choice(WORDS)}", None
+    if name == "create_profile_10_ratings":
+        body = {"ratings": [{"movie_id": m, "rating": rng.randint(1, 5)}
+                            for m in rng.sample(movies, 10)]}
         return "POST", "/api/profiles", body
-
-    return {
-        "recommend": (lambda r: ("GET", f"/api/users/{r.choice(users)}/recommendations?k=10",
-                                 None), 6000, 8),
-        "similar": (lambda r: ("GET", f"/api/movies/{r.choice(movies)}/similar?k=10", None),
-                    1000, 8),
-        "predict": (lambda r: ("GET", f"/api/users/{r.choice(users)}/predictions/"
-                                      f"{r.choice(movies)}", None), 1000, 8),
-        "search": (lambda r: ("GET", f"/api/movies/search?q={r.choice(words)}", None), 1000, 8),
-        "create_profile_10_ratings": (profile, 150, 2),
-    }
+    raise ValueError(f"unknown scenario {name!r}")
 
 
-async def run_scenario(url: str, make: Request, total: int, concurrency: int,
-                       time_cap: float, seed: int) -> dict:
+async def send_requests(url: str, name: str, total: int, concurrency: int, deadline: float,
+                        seed: int, ids: tuple[list[int], list[int]]) -> dict:
+    """One client's share: latencies (s), error count, first start and last end (wall)."""
+    import aiohttp
+
     rng = random.Random(seed)
     latencies: list[float] = []
     errors = 0
     sent = 0
-    deadline = time.perf_counter() + time_cap
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal errors, sent
-        while sent < total and time.perf_counter() < deadline:
+        while sent < total and time.time() < deadline:
             sent += 1
-            method, path, body = make(rng)
+            method, path, body = make_request(name, rng, *ids)
             start = time.perf_counter()
             try:
-                response = await client.request(method, path, json=body)
-                ok = response.status_code < 400
-            except httpx.HTTPError:
+                async with session.request(method, path, json=body) as response:
+                    await response.read()
+                    ok = response.status < 400
+            except aiohttp.ClientError:
                 ok = False
             latencies.append(time.perf_counter() - start)
             errors += not ok
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30.0) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    ms = np.array(latencies) * 1000
-    return {"requests": len(latencies), "concurrency": concurrency,
-            "seconds": round(elapsed, 2), "requests_per_s": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "errors": errors}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
+        began, cpu = time.time(), time.process_time()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        return {"latencies": latencies, "errors": errors, "began": began, "ended": time.time(),
+                "cpu_s": time.process_time() - cpu}
+
+
+def client_process(args: tuple, start_at: float, results: mp.Queue) -> None:
+    """Entry point of one load-generator process: wait for the common start, then send."""
+    url, name, total, concurrency, time_cap, seed, ids = args
+    time.sleep(max(0.0, start_at - time.time()))
+    results.put(asyncio.run(send_requests(url, name, total, concurrency,
+                                          start_at + time_cap, seed, ids)))
+
+
+def run_scenario(url: str, server_pid: int, name: str, total: int, concurrency: int,
+                 clients: int, time_cap: float, seed: int,
+                 ids: tuple[list[int], list[int]]) -> dict:
+    """Split `total` requests and `concurrency` connections over `clients` processes."""
+    context = mp.get_context("spawn")
+    results = context.Queue()
+    clients = max(1, min(clients, concurrency))
+    start_at = time.time() + 3.0 + clients  # spawned processes import first
+    procs = [context.Process(target=client_process, args=(
+        (url, name, total // clients + (i < total % clients),
+         concurrency // clients + (i < concurrency % clients), time_cap, seed * 100 + i, ids),
+        start_at, results)) for i in range(clients)]
+    for proc in procs:
+        proc.start()
+    load_before = os.getloadavg()
+    time.sleep(max(0.0, start_at - time.time()))
+    server_cpu = process_cpu_seconds(server_pid)
+    parts = [results.get(timeout=time_cap + 120) for _ in procs]
+    server_cpu = process_cpu_seconds(server_pid) - server_cpu if server_cpu is not None else None
+    for proc in procs:
+        proc.join()
+    elapsed = max(p["ended"] for p in parts) - min(p["began"] for p in parts)
+    latencies = np.concatenate([p["latencies"] for p in parts]) * 1000
+    n = len(latencies)
+    return {"requests": n, "concurrency": concurrency, "client_processes": clients,
+            "seconds": round(elapsed, 2), "requests_per_s": round(n / elapsed, 1),
+            "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+            "p95_ms": round(float(np.percentile(latencies, 95)), 2),
+            "p99_ms": round(float(np.percentile(latencies, 99)), 2),
+            "errors": sum(p["errors"] for p in parts),
+            "client_cpu_cores": round(sum(p["cpu_s"] for p in parts) / elapsed, 2),
+            "server_cpu_cores": round(server_cpu / elapsed, 2) if server_cpu is not None else None,
+            "server_cpu_ms_per_request": (round(server_cpu / n * 1000, 3)
+                                          if server_cpu is not None else None),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def trained_ml100k(folder: Path) -> Path:
+    from movierec import Recommender
     from movierec.data import load_movielens
 
     data = load_movielens("ml-100k", SHARED / "ml-100k")
@@ -96,33 +157,55 @@ def trained_ml100k(folder: Path) -> Path:
     return rec.save(folder / "model")
 
 
+def meets_target(results: dict) -> bool | None:
+    found = results.get(TARGET["scenario"])
+    if found is None:
+        return None
+    return (found["requests_per_s"] >= TARGET["requests_per_s"]
+            and found["p99_ms"] < TARGET["p99_ms"] and found["errors"] == TARGET["errors"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="saved model (default: train on ml-100k)")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per scenario")
-    parser.add_argument("--only", nargs="+", help="run only these scenarios")
+    parser.add_argument("--clients", type=int, default=1, help="load-generator processes")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply every scenario's request count (e.g. 0.2 for a check)")
+    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS),
+                        help="run only these scenarios")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "service_load.json")
     args = parser.parse_args()
+    # imported here, not at the top: the spawned client processes import this module too
+    from movierec import Recommender
+    from movierec.service.process import ServerProcess
+
     with tempfile.TemporaryDirectory() as workdir:
         if args.model is None and not (SHARED / "ml-100k").exists():
             print(f"skipped: no --model and {SHARED / 'ml-100k'} not found")
             return 0
         model_dir = args.model or trained_ml100k(Path(workdir))
         rec = Recommender.load(model_dir)
+        ids = ([int(u) for u in rec.user_ids.ids], [int(m) for m in rec.movie_ids.ids])
         db = f"sqlite:///{Path(workdir) / 'profiles.sqlite3'}"
         results = {}
         with ServerProcess(model_dir, db, log_path=Path(workdir) / "server.log") as server:
-            for seed, (name, (make, total, concurrency)) in enumerate(scenarios(rec).items()):
+            for seed, (name, (total, concurrency)) in enumerate(SCENARIOS.items()):
                 if args.only and name not in args.only:
                     continue
-                asyncio.run(run_scenario(server.url, make, 50, concurrency, 10, seed))  # warm
-                results[name] = asyncio.run(run_scenario(server.url, make, total, concurrency,
-                                                         args.time_cap, seed))
+                run_scenario(server.url, server.process.pid, name, 50, concurrency, 1, 10,
+                             seed, ids)  # warm-up
+                results[name] = run_scenario(server.url, server.process.pid, name,
+                                             max(1, round(total * args.scale)), concurrency,
+                                             args.clients, args.time_cap, seed, ids)
                 print(name, json.dumps(results[name]))
     report = {"model": str(args.model or "biased-mf on ml-100k"), "host": "127.0.0.1",
-              "scenarios": results}
+              "cpu_count": os.cpu_count(), "client": "aiohttp", "target": TARGET,
+              "meets_target": meets_target(results), "scenarios": results}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    partial = args.json.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(report, indent=2) + "\n")
+    partial.replace(args.json)
     return 0 if all(r["errors"] == 0 for r in results.values()) else 1
 
 
