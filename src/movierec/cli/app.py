@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from movierec.cli.index import index_app
 from movierec.cli.render import console, show
 from movierec.errors import MovieRecError
 
@@ -14,6 +15,7 @@ app = typer.Typer(help="Neural movie recommenders on MovieLens: train, evaluate,
                   no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Fetch and inspect MovieLens data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(index_app, name="index")
 
 Variant = Annotated[str, typer.Option("--data", "-d", help="MovieLens variant, e.g. ml-100k.")]
 DataPath = Annotated[Path | None, typer.Option(
@@ -92,7 +94,7 @@ def train(
     if test_fraction > 0:
         ratings, test = random_split(data.ratings, test_fraction=test_fraction, seed=seed)
     rec = Recommender(model, seed=seed, **parse_options(option))
-    rec.fit(ratings, movies=data.movies)
+    rec.fit(ratings, movies=data.movies, users=data.users)
     rec.save(out)
     if plot and rec.history is not None:
         rec.history.plot(out / "loss_curve.png")
