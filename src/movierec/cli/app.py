@@ -60,6 +60,24 @@ def data_info(variant: Variant = "ml-100k", path: DataPath = None) -> None:
     show(pd.DataFrame({"field": list(rows), "value": list(rows.values())}), title=variant)
 
 
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Option("--out", help="Folder for ratings.parquet and "
+                                      "movies.parquet (e.g. under $MOVIEREC_HOME).")],
+    ratings: Annotated[int, typer.Option("--ratings", help="How many ratings.")] = 1_000_000,
+    users: Annotated[int, typer.Option("--users", help="How many users.")] = 6_500,
+    movies: Annotated[int, typer.Option("--movies", help="How many movies.")] = 2_500,
+    dim: Annotated[int, typer.Option(help="Rank of the hidden taste model.")] = 16,
+    seed: int = 0,
+) -> None:
+    """Generate MovieLens-shaped ratings (long tails, genres, timestamps, low-rank taste)
+    as parquet, in bounded memory; ml-25m's size is --ratings 25000000 --users 162000
+    --movies 62000."""
+    from movierec.cli.scale import run_synth
+
+    run_synth(out, ratings, users, movies, dim, seed)
+
+
 @app.command()
 def presets() -> None:
     """List the model presets and the tutorial each one reproduces."""
@@ -82,8 +100,21 @@ def train(
     seed: int = 0,
     option: Options = None,
     plot: Annotated[bool, typer.Option(help="Also write loss_curve.png.")] = True,
+    ratings: Annotated[Path | None, typer.Option(
+        "--ratings", help="Train at scale from this ratings parquet (or a `data synth` "
+        "folder) instead of a variant; -o takes ScaleConfig fields and preset options.")] = None,
+    nproc: Annotated[int, typer.Option(
+        "--nproc", help="With --ratings: train with this many processes (torchrun, DDP).")] = 1,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="With --ratings: continue from the last epoch checkpoint.")] = False,
 ) -> None:
     """Train a preset, report held-out RMSE/MAE, and save the model folder."""
+    if ratings is not None:
+        from movierec.cli.scale import run_scale_train
+
+        run_scale_train(out, ratings, model, option or [], test_fraction=test_fraction,
+                        seed=seed, nproc=nproc, resume=resume)
+        return
     from movierec import Recommender
     from movierec.cli.options import parse_options
     from movierec.data import load_movielens, random_split

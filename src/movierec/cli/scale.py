@@ -1,0 +1,92 @@
+"""`movierec data synth` and `movierec train --ratings`: data and training at scale,
+one process or several under torchrun (`--nproc`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from movierec.cli.render import console
+from movierec.errors import DataSourceError, MovieRecError
+
+
+def run_synth(out: Path, n_ratings: int, n_users: int, n_movies: int, dim: int,
+              seed: int) -> None:
+    """Write a synthetic data set folder, with a progress bar over ratings."""
+    from rich.progress import Progress
+
+    from movierec.data.synth import SynthSpec, write_synthetic_movielens
+
+    spec = SynthSpec(n_ratings, n_users, n_movies, dim=dim, seed=seed)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("generating ratings", total=n_ratings)
+        write_synthetic_movielens(out, spec, on_block=lambda n: bar.advance(task, n))
+    console.print(f"wrote {n_ratings:,} ratings of {n_users:,} users x {n_movies:,} movies "
+                  f"to {out}")
+
+
+def run_scale_train(out: Path, ratings: Path, preset: str, options: list[str], *,
+                    test_fraction: float, seed: int, nproc: int, resume: bool) -> None:
+    """Train from a ratings parquet (or a folder holding ratings.parquet); with nproc > 1,
+    start nproc processes with torchrun, each running this same command."""
+    from movierec.data.columnar import RatingColumns
+
+    work = out.with_name(out.name + ".work")
+    columns_dir, checkpoints = work / "columns", work / "checkpoints"
+    parquet = ratings / "ratings.parquet" if ratings.is_dir() else ratings
+    if not parquet.is_file():
+        raise DataSourceError(f"{parquet} does not exist; write one with `movierec data synth`")
+    if "WORLD_SIZE" not in os.environ and not (resume and columns_dir.is_dir()):
+        RatingColumns.from_parquet(parquet).save(columns_dir)  # ranks memory-map this copy
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        _launch(nproc, out, ratings, preset, options, test_fraction, seed, resume)
+        return
+    _train_rank(out, parquet, columns_dir, checkpoints, preset, options,
+                test_fraction=test_fraction, seed=seed, resume=resume)
+
+
+def _launch(nproc: int, out: Path, ratings: Path, preset: str, options: list[str],
+            test_fraction: float, seed: int, resume: bool) -> None:
+    from movierec.training.distributed import torchrun_command
+
+    args = ["train", "--out", str(out), "--ratings", str(ratings), "--model", preset,
+            "--test-fraction", str(test_fraction), "--seed", str(seed)]
+    args += [a for pair in options for a in ("-o", pair)] + (["--resume"] if resume else [])
+    command = torchrun_command(nproc, args)
+    console.print("running " + " ".join(command[1:]))
+    if subprocess.run(command, check=False).returncode:
+        raise MovieRecError(f"distributed training failed ({nproc} processes); see the "
+                            "messages above")
+
+
+def _train_rank(out: Path, parquet: Path, columns_dir: Path, checkpoints: Path, preset: str,
+                options: list[str], *, test_fraction: float, seed: int, resume: bool) -> None:
+    import pandas as pd
+
+    from movierec.cli.options import parse_options
+    from movierec.data.columnar import RatingColumns
+    from movierec.recommender.at_scale import fit_at_scale, split_scale_options
+    from movierec.training.distributed import join_process_group, leave_process_group
+
+    config, model_options = split_scale_options({"seed": seed, **parse_options(options)})
+    world = join_process_group()
+    try:
+        columns = RatingColumns.load(columns_dir)
+        train, test = columns.holdout(test_fraction, seed) if test_fraction > 0 else (columns,
+                                                                                      None)
+        movies_file = parquet.with_name("movies.parquet")
+        movies = pd.read_parquet(movies_file) if movies_file.is_file() else None
+        rec = fit_at_scale(preset, train, test, config=config, model_options=model_options,
+                           world=world, checkpoints=checkpoints, resume=resume, movies=movies)
+        if world.is_main:
+            rec.save(out)
+            history = rec.history
+            console.print(f"saved [bold]{preset}[/] to {out} "
+                          f"({history.ratings_per_second:,.0f} ratings/s with "
+                          f"{world.size} process(es))")
+            if test is not None:
+                console.print(f"held-out RMSE {history.records[-1].val_rmse:.4f} on "
+                              f"{len(test):,} ratings")
+    finally:
+        leave_process_group()
