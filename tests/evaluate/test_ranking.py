@@ -10,6 +10,7 @@ from movierec.data import SeenMovies
 from movierec.evaluate.ranking import (
     factorized_top_k_accuracy,
     ranking_metrics,
+    sample_negatives,
     sampled_metrics,
     top_k_indices,
 )
@@ -72,3 +73,26 @@ def test_sampled_protocol_hand_computed():
                              np.array([[0, 3, 4]]), k=2)
     assert result["sampled_hr@2"] == 1.0
     assert result["sampled_ndcg@2"] == pytest.approx(1 / math.log2(3))
+
+
+def test_sampled_protocol_ignores_the_positive_listed_as_a_negative():
+    def pair_scorer(users, candidates):
+        return SCORES[torch.as_tensor(users)[:, None], torch.as_tensor(candidates)].numpy()
+
+    # user 1's positive (movie 3, score 0.4) is also among its "negatives"; only 4 beats it
+    result = sampled_metrics(pair_scorer, np.array([1]), np.array([3]),
+                             np.array([[3, 4, 0]]), k=2)
+    assert result["sampled_hr@2"] == 1.0
+    assert result["sampled_ndcg@2"] == pytest.approx(1 / math.log2(3))
+
+
+def test_sample_negatives_avoids_rated_and_held_out_movies():
+    seen = SeenMovies.from_indices(np.array([0, 0, 1]), np.array([0, 1, 5]), 2, 8)
+    negatives = sample_negatives(seen, np.array([0, 1]), np.array([2, 6]), n=5, seed=1)
+    assert negatives.shape == (2, 5)
+    assert set(negatives[0]) == {3, 4, 5, 6, 7}  # all 5 movies user 0 has not touched
+    assert not set(negatives[1]) & {5, 6} and len(set(negatives[1])) == 5
+    assert np.array_equal(negatives, sample_negatives(seen, np.array([0, 1]),
+                                                      np.array([2, 6]), n=5, seed=1))
+    with pytest.raises(ValueError, match="cannot sample 6"):
+        sample_negatives(seen, np.array([0]), np.array([2]), n=6)

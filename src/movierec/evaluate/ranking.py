@@ -102,11 +102,30 @@ def sampled_metrics(scorer: Callable[[np.ndarray, np.ndarray], np.ndarray],
     """The NCF paper's SAMPLED protocol: rank each user's held-out movie among its sampled
     negatives ([users, n_neg]); HR@k and NDCG@k. Not comparable with full-catalogue metrics.
 
-    `scorer(users, movies)` scores [U, C] candidate matrices for the given [U] users.
+    `scorer(users, movies)` scores [U, C] candidate matrices for the given [U] users. A
+    "negative" equal to the user's positive is ignored (the NCF authors' ml-1m file has 156
+    such rows, their issue #81), and ties count against the positive.
     """
     candidates = np.concatenate([positives[:, None], negatives], axis=1)
     scores = np.asarray(scorer(users, candidates))
-    rank = (scores[:, 1:] >= scores[:, :1]).sum(axis=1)
+    beaten = (scores[:, 1:] >= scores[:, :1]) & (negatives != positives[:, None])
+    rank = beaten.sum(axis=1)
     hit = rank < k
     return {f"sampled_hr@{k}": float(hit.mean()),
             f"sampled_ndcg@{k}": float((hit / np.log2(rank + 2)).mean())}
+
+
+def sample_negatives(seen: SeenMovies, users: np.ndarray, positives: np.ndarray, n: int = 99,
+                     seed: int = 0) -> np.ndarray:
+    """[len(users), n] movies drawn uniformly, without replacement, from those each user
+    neither rated in training nor holds out (the NCF protocol's negatives)."""
+    rng = np.random.default_rng(seed)
+    n_movies = seen.shape[1]
+    result = np.empty((len(users), n), dtype=np.int64)
+    for row, (user, positive) in enumerate(zip(users, positives, strict=True)):
+        excluded = np.union1d(seen.movies_of(int(user)), [positive])
+        if n_movies - len(excluded) < n:
+            raise ValueError(f"user index {user} has only {n_movies - len(excluded)} unrated "
+                             f"movies; cannot sample {n} negatives")
+        result[row] = rng.choice(np.setdiff1d(np.arange(n_movies), excluded), n, replace=False)
+    return result
