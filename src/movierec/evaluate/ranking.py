@@ -3,15 +3,20 @@
 A scorer maps a block of user indices to a [users, movies] score matrix. Movies the user
 rated in training are excluded by the one rule in `SeenMovies` (set to -inf) unless
 `exclude_seen=False`. Relevant movies are the user's held-out test movies.
+
+Memory is bounded by the block: about block x n_movies x 9 bytes (scores, their masked
+copy, the relevance rows), e.g. 0.6 GB for 1,024 users x 62k movies, whatever the number
+of users. `progress=True` shows a bar over the blocks (162k users are ~160 blocks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from rich.progress import Progress
 
 from movierec.data import SeenMovies
 
@@ -40,7 +45,7 @@ def top_k_indices(scorer: Scorer, users: np.ndarray, k: int, seen: SeenMovies | 
 
 def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
                     n_movies: int, *, seen: SeenMovies | None, ks: Sequence[int] = (10, 20),
-                    block: int = 1024) -> dict[str, float]:
+                    block: int = 1024, progress: bool = False) -> dict[str, float]:
     """Mean Recall/Precision/NDCG/HitRate/MAP/MRR @k over users with test movies, plus
     catalogue coverage@k (share of movies recommended to anyone)."""
     n_users = int(max(test_users.max() + 1, seen.shape[0] if seen is not None else 0))
@@ -50,7 +55,7 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
     sums = {f"{m}@{k}": 0.0 for m in METRICS for k in ks}
     covered = {k: np.zeros(n_movies, dtype=bool) for k in ks}
     discounts = 1.0 / np.log2(np.arange(2, k_max + 2))
-    for start in range(0, len(users), block):
+    for start in _blocks(len(users), block, progress, "top-k metrics"):
         batch = users[start:start + block]
         top = top_k_indices(scorer, batch, k_max, seen)
         hits = np.take_along_axis(relevant[batch].toarray(), top, axis=1)
@@ -74,15 +79,15 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
 
 
 def factorized_top_k_accuracy(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
-                              ks: Sequence[int] = (1, 5, 10, 50, 100), block: int = 1024
-                              ) -> dict[str, float]:
+                              ks: Sequence[int] = (1, 5, 10, 50, 100), block: int = 1024,
+                              progress: bool = False) -> dict[str, float]:
     """TensorFlow Recommenders' metric: share of held-out (user, movie) pairs whose movie ranks
     in the user's top k over ALL movies, seen ones not excluded (ties count against)."""
     order = np.argsort(test_users, kind="stable")
     users, movies = test_users[order], test_movies[order]
     hits = {k: 0 for k in ks}
     unique, starts = np.unique(users, return_index=True)
-    for start in range(0, len(unique), block):
+    for start in _blocks(len(unique), block, progress, "factorized top-k"):
         batch = unique[start:start + block]
         lo = starts[start]
         hi = starts[start + block] if start + block < len(unique) else len(users)
@@ -94,6 +99,18 @@ def factorized_top_k_accuracy(scorer: Scorer, test_users: np.ndarray, test_movie
         for k in ks:
             hits[k] += int((rank < k).sum())
     return {f"factorized_top_{k}": hits[k] / len(users) for k in ks}
+
+
+def _blocks(n: int, block: int, progress: bool, description: str) -> Iterator[int]:
+    """Start of each block of users, advancing a Rich bar when `progress`."""
+    if not progress:
+        yield from range(0, n, block)
+        return
+    with Progress(transient=True) as bar:
+        task = bar.add_task(description, total=n)
+        for start in range(0, n, block):
+            yield start
+            bar.advance(task, min(block, n - start))
 
 
 def sampled_metrics(scorer: Callable[[np.ndarray, np.ndarray], np.ndarray],
