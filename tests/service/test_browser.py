@@ -47,6 +47,7 @@ def rate_first_result(page, query: str, title: str, stars: int) -> None:
 def test_rating_movies_shows_and_changes_recommendations(page, tmp_path):
     page.locator("#genres .chip").first.wait_for()
     assert recommendation_titles(page) == []
+    assert page.locator("#report-link").is_hidden()  # this model has no explore report
 
     rate_first_result(page, "star wars", "Star Wars", 5)
     page.wait_for_function("document.querySelectorAll('#ratings li').length == 1")

@@ -238,13 +238,16 @@ def serve(
     cors_origin: Annotated[list[str] | None, typer.Option(
         "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default.")
     ] = None,
+    report: Annotated[Path | None, typer.Option(
+        help="`movierec explore` report (report.html or its folder) to link from the page "
+             "(default: MODEL_DIR/report/report.html when present).")] = None,
 ) -> None:
     """Serve the REST API and web page for a saved model (profiles stored in a database)."""
     from movierec.service.server import serve as run_server
     from movierec.service.settings import ServiceSettings
 
     settings = ServiceSettings(model_dir, database_url=db, api_key=api_key,
-                               cors_origins=tuple(cors_origin or ()))
+                               cors_origins=tuple(cors_origin or ()), report_path=report)
     console.print(f"movierec serving {model_dir} on http://{host}:{port}/")
     run_server(settings, host=host, port=port)
 

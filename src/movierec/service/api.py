@@ -67,7 +67,8 @@ def model_info(request: Request, m: Model, p: Profiles) -> dict:
     return {"preset": m.rec.preset, "n_users": int(m.rec.model.n_users),
             "n_movies": len(m.catalog.frame), "rating_min": low, "rating_max": high,
             "genres": m.catalog.genres, "profiles": p.store.count(),
-            "write_needs_api_key": request.app.state.settings.api_key is not None}
+            "write_needs_api_key": request.app.state.settings.api_key is not None,
+            "report_url": "/report" if request.app.state.settings.find_report() else None}
 
 
 @router.get("/movies/search", response_model=list[Movie])

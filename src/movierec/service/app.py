@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 import movierec
+from movierec.errors import UnknownIdError
 from movierec.recommender import Recommender
 from movierec.service.api import router
 from movierec.service.errors import install_error_handlers
@@ -61,5 +62,15 @@ def create_app(settings: ServiceSettings, rec: Recommender | None = None) -> Fas
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/report", include_in_schema=False)
+    def report() -> FileResponse:
+        """The model's `movierec explore` report (self-contained HTML), when there is one."""
+        found = settings.find_report()
+        if found is None:
+            raise UnknownIdError(f"no explore report for this model; write one with `movierec "
+                                 f"explore {settings.model_dir} --out "
+                                 f"{settings.model_dir / 'report'}`")
+        return FileResponse(found, media_type="text/html")
 
     return app

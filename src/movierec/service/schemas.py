@@ -123,6 +123,8 @@ class ModelInfo(BaseModel):
     genres: list[str]
     profiles: int
     write_needs_api_key: bool
+    report_url: str | None = Field(description="Where the model's explore report is served, "
+                                   "or null when it has none.")
 
 
 class Health(BaseModel):

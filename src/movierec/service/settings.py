@@ -29,6 +29,18 @@ class ServiceSettings:
     max_body_bytes: int = 64 * 1024
     max_k: int = 500
     fold_in_epochs: int = 40
+    report_path: Path | None = None
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url(self.model_dir)
+
+    def find_report(self) -> Path | None:
+        """The `movierec explore` report to serve: `report_path` (a report.html or its
+        folder), else MODEL_DIR/report/report.html or MODEL_DIR/report.html; None if absent.
+        Looked up on each call, so a report written while the service runs appears."""
+        if self.report_path is not None:
+            candidates = [self.report_path / "report.html", self.report_path]
+        else:
+            candidates = [self.model_dir / "report" / "report.html",
+                          self.model_dir / "report.html"]
+        return next((path for path in candidates if path.is_file()), None)

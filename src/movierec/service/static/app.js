@@ -180,6 +180,8 @@ async function start() {
   $("model-info").textContent =
     `${state.info.preset} · ${state.info.n_movies} movies · ${state.info.n_users} users`;
   $("api-key-box").hidden = !state.info.write_needs_api_key;
+  if (state.info.report_url) $("report-link").href = state.info.report_url;
+  $("report-link").hidden = !state.info.report_url;
   $("api-key").addEventListener("change", () => localStorage.setItem("movierec.apiKey", $("api-key").value));
   for (const genre of state.info.genres) $("genre-filter").append(el("option", { value: genre, textContent: genre }));
   renderGenres();
