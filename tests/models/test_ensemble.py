@@ -43,3 +43,21 @@ def test_best_fits_blend_on_validation_and_round_trips(synthetic_ratings: pd.Dat
     np.testing.assert_array_equal(loaded.predict(synthetic_ratings), before)
     with pytest.raises(ConfigError, match="refit"):
         rec.fold_in(synthetic_ratings.head(2))
+
+
+def test_refit_keeps_the_blend_and_retrains_members_on_validation_too(
+        synthetic_ratings: pd.DataFrame) -> None:
+    def fitted(refit: bool) -> Recommender:
+        rec = Recommender("best", members=["biased-mf", "dot"], refit=refit,
+                          validation_fraction=0.2, progress=False, seed=3)
+        return rec.fit(synthetic_ratings)
+
+    plain, refitted = fitted(False), fitted(True)
+    torch.testing.assert_close(refitted.model.blend.weight, plain.model.blend.weight)
+    _, validation = plain._carve_validation(synthetic_ratings)
+    truth = validation["rating"].to_numpy()
+
+    def val_rmse(rec: Recommender) -> float:
+        return float(np.sqrt(np.mean((rec.predict(validation) - truth) ** 2)))
+
+    assert val_rmse(refitted) < val_rmse(plain) - 0.01  # the members now trained on them

@@ -1,7 +1,10 @@
 """`BlendedEnsemble`: a linear blend of other presets' predicted ratings.
 
 The members are ordinary presets built with the same shape; the Trainer fits each on the
-training split and then the blend (ridge regression) on the validation split only.
+training split and then the blend (ridge regression) on the validation split only. With
+`refit`, each member is then retrained from scratch on training + validation ratings for the
+epoch count its validation curve chose, and the blend weights are kept (the Netflix-prize
+"probe then retrain" recipe: the final members see every rating).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ class BlendedEnsemble(RatingModel):
 
     def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
                  members: tuple[str, ...] = ("autorec", "biased-mf"),
-                 blend_l2: float = 1.0) -> None:
+                 blend_l2: float = 1.0, refit: bool = False) -> None:
         from movierec.models.presets import build_model  # presets list this class
 
         super().__init__(n_users, n_movies, rating_range)
@@ -37,11 +40,21 @@ class BlendedEnsemble(RatingModel):
             raise ConfigError("an ensemble needs at least one member preset")
         if blend_l2 < 0:
             raise ConfigError(f"blend_l2 must be >= 0; got {blend_l2}")
-        self.members, self.blend_l2 = tuple(members), float(blend_l2)
+        self.members, self.blend_l2, self.refit = tuple(members), float(blend_l2), bool(refit)
         self.member_models = nn.ModuleList(
             [build_model(name, n_users, n_movies, rating_range) for name in self.members])
         self.blend = nn.Linear(len(self.members), 1)
         self.set_blend(torch.full((len(self.members),), 1.0 / len(self.members)), 0.0)
+
+    def reset_member(self, index: int, seed: int) -> RatingModel:
+        """Replace member `index` by a freshly initialised one (seeded); returns it."""
+        from movierec.models.presets import build_model
+
+        old = self.member_models[index]
+        fresh = build_model(self.members[index], self.n_users, self.n_movies,
+                            self.rating_range, seed=seed)
+        self.member_models[index] = fresh.to(next(old.parameters()).device)
+        return fresh
 
     @torch.no_grad()
     def set_blend(self, weights: torch.Tensor, bias: float) -> None:

@@ -30,6 +30,12 @@ class RatingTensors:
         return RatingTensors(self.users.to(device), self.movies.to(device),
                              self.ratings.to(device))
 
+    def concat(self, other: RatingTensors) -> RatingTensors:
+        """These rows followed by `other`'s."""
+        return RatingTensors(torch.cat([self.users, other.users]),
+                             torch.cat([self.movies, other.movies]),
+                             torch.cat([self.ratings, other.ratings]))
+
     def take(self, index: torch.Tensor) -> RatingTensors:
         """The rows at `index` (a permutation, a slice of one, or a mask)."""
         return RatingTensors(self.users[index], self.movies[index], self.ratings[index])

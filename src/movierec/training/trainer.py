@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -192,29 +193,57 @@ class Trainer:
         """
         cfg, model = self.config, self.model
         history = History(n_train=len(train))
+        chosen_epochs = []
         for number, member in enumerate(model.member_models, start=1):  # type: ignore[attr-defined]
-            member_cfg = TrainConfig.for_preset(member.preset, seed=cfg.seed + number,
-                                                progress=cfg.progress, device=cfg.device)
-            result = Trainer(member, member_cfg).fit(train, validation)
-            best = result.records[(result.best_epoch or len(result.records)) - 1]
+            result = Trainer(member, self._member_config(member.preset, number)).fit(
+                train, validation)
+            chosen_epochs.append(result.best_epoch or len(result.records))
+            best = result.records[chosen_epochs[-1] - 1]
             history.records.append(EpochRecord(number, best.train_loss, best.val_rmse,
-                                               best.val_mae, result.train_seconds, member_cfg.lr))
+                                               best.val_mae, result.train_seconds, best.lr))
         model.to(cfg.device).eval()
-        if validation is not None and len(validation):
-            started = time.perf_counter()
-            validation = validation.to(cfg.device)
-            with torch.no_grad():
-                inputs = model.member_predictions(validation.users,  # type: ignore[operator]
-                                                  validation.movies)
-            model.set_blend(*ridge_blend(inputs, validation.ratings,  # type: ignore[operator]
-                                         model.blend_l2))
-            seconds = time.perf_counter() - started
-            rmse, mae = rating_errors(model, validation)
-            # the blend is fitted on validation: its training loss is the validation MSE
-            history.records.append(EpochRecord(len(history.records) + 1, rmse**2, rmse, mae,
-                                               seconds, 0.0))
+        if validation is None or not len(validation):
+            history.best_epoch = len(history.records)
+            return history
+        started = time.perf_counter()
+        validation = validation.to(cfg.device)
+        with torch.no_grad():
+            inputs = model.member_predictions(validation.users,  # type: ignore[operator]
+                                              validation.movies)
+        model.set_blend(*ridge_blend(inputs, validation.ratings,  # type: ignore[operator]
+                                     model.blend_l2))
+        seconds = time.perf_counter() - started
+        rmse, mae = rating_errors(model, validation)
+        # the blend is fitted on validation: its training loss is the validation MSE
+        history.records.append(EpochRecord(len(history.records) + 1, rmse**2, rmse, mae,
+                                           seconds, 0.0))
         history.best_epoch = len(history.records)
+        if model.refit:  # type: ignore[attr-defined]
+            self._refit_members(train.concat(validation.to(train.users.device)), chosen_epochs,
+                                history)
         return history
+
+    def _member_config(self, preset: str, number: int, **overrides: object) -> TrainConfig:
+        """Member `number`'s own preset training defaults, seeded from the ensemble's seed."""
+        cfg = self.config
+        return TrainConfig.for_preset(preset, seed=cfg.seed + number, progress=cfg.progress,
+                                      device=cfg.device, **overrides)
+
+    def _refit_members(self, every: RatingTensors, chosen_epochs: list[int],
+                       history: History) -> None:
+        """Retrain each member from scratch on `every` rating for its chosen epoch count (no
+        validation left to stop on); the blend weights stay. Adds the seconds to the
+        members' records."""
+        model = self.model
+        for index, epochs in enumerate(chosen_epochs):
+            number = index + 1
+            member = model.reset_member(index, seed=self.config.seed + number)  # type: ignore[attr-defined]
+            member_cfg = self._member_config(member.preset, number, epochs=epochs, patience=None)
+            result = Trainer(member, member_cfg).fit(every)
+            history.records[index] = dataclasses.replace(
+                history.records[index],
+                seconds=history.records[index].seconds + result.train_seconds)
+        model.eval()
 
     def _run_epoch(self, train: RatingTensors, generator: torch.Generator,
                    optimizer: torch.optim.Optimizer,
