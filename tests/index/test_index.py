@@ -61,3 +61,21 @@ def test_bad_input_is_clear():
         index.search(np.zeros((1, 3)), 1)
     with pytest.raises(ConfigError, match="k must"):
         index.search(np.zeros((1, 2)), 0)
+
+
+def test_wider_search_raises_hnsw_recall_without_rebuild():
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(4000, 32)).astype(np.float32)
+    queries = rng.normal(size=(40, 32)).astype(np.float32)
+    exact, _ = ExactIndex().build(vectors).search(queries, 10)
+    index = FaissIndex("hnsw", m=4, ef_construction=16, ef_search=10).build(vectors)
+
+    def recall() -> float:
+        found, _ = index.search(queries, 10)
+        return float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact,
+                                                                         strict=True)]))
+
+    narrow = recall()
+    index.set_search_params(ef_search=400)
+    assert index.params["ef_search"] == 400 and index.index.hnsw.efSearch == 400
+    assert recall() > narrow + 0.05

@@ -52,6 +52,16 @@ class FaissIndex(MovieIndex):
         index.add(vectors)
         self._configure(index)
 
+    def set_search_params(self, *, ef_search: int | None = None,
+                          nprobe: int | None = None) -> None:
+        """Change the search breadth of a built index (no rebuild): HNSW `ef_search`,
+        IVF `nprobe`."""
+        if ef_search is not None:
+            self.params["ef_search"] = ef_search
+        if nprobe is not None:
+            self.params["nprobe"] = nprobe
+        self._configure(self.index)
+
     def _configure(self, index) -> None:  # type: ignore[no-untyped-def]
         if self.kind == "hnsw":
             index.hnsw.efSearch = self.params["ef_search"]
