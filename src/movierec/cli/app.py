@@ -131,7 +131,7 @@ def train(
         rec.history.plot(out / "loss_curve.png")
     console.print(f"saved [bold]{model}[/] to {out} "
                   f"({rec.history.ratings_per_second:,.0f} ratings/s)")
-    if test is not None:
+    if test is not None and rec.model.predicts_ratings:  # retrieval scores are not ratings
         predicted = rec.predict(test)
         console.print(f"held-out RMSE {rmse(predicted, test['rating']):.4f}  "
                       f"MAE {mae(predicted, test['rating']):.4f} on {len(test):,} ratings")
