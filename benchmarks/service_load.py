@@ -9,7 +9,10 @@ connections from `--clients` load-generator processes (aiohttp, `concurrency` co
 in all); the server runs in its own process. Client and server share this machine's cores,
 so every scenario reports the CPU both sides used (in cores: CPU seconds per wall second)
 and the load average before and after: a client that eats a core, or other work on the
-machine, shows there instead of hiding in the server's numbers.
+machine, shows there instead of hiding in the server's numbers. `recommend_during_writes`
+is the recommend load while one more connection creates profiles back to back: fold-in runs
+in a worker thread and holds the GIL for much of its time, so this shows what writes cost
+the reads.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ SCENARIOS = {
     "predict": (2000, 8),
     "search": (1000, 8),
     "create_profile_10_ratings": (150, 2),
+    "recommend_during_writes": (5000, 8),  # plus one connection creating profiles meanwhile
 }
+DURING_WRITES = "_during_writes"
 
 
 def make_request(name: str, rng: random.Random, users: list[int],
@@ -60,45 +65,66 @@ def make_request(name: str, rng: random.Random, users: list[int],
 
 
 async def send_requests(url: str, name: str, total: int, concurrency: int, deadline: float,
-                        seed: int, ids: tuple[list[int], list[int]]) -> dict:
-    """One client's share: latencies (s), error count, first start and last end (wall)."""
+                        seed: int, ids: tuple[list[int], list[int]], writer: bool) -> dict:
+    """One client's share: latencies (s), error count, first start and last end (wall).
+
+    For a `..._during_writes` scenario the reads are the named scenario's and, when `writer`
+    is set, one more connection creates profiles back to back until the reads are done; its
+    latencies and errors are reported apart.
+    """
     import aiohttp
 
     rng = random.Random(seed)
+    reads = name.removesuffix(DURING_WRITES)
     latencies: list[float] = []
-    errors = 0
+    write_latencies: list[float] = []
+    errors = write_errors = 0
     sent = 0
 
-    async def worker(session: aiohttp.ClientSession) -> None:
+    async def timed(session: aiohttp.ClientSession, scenario: str) -> tuple[float, bool]:
+        method, path, body = make_request(scenario, rng, *ids)
+        start = time.perf_counter()
+        try:
+            async with session.request(method, path, json=body) as response:
+                await response.read()
+                ok = response.status < 400
+        except aiohttp.ClientError:
+            ok = False
+        return time.perf_counter() - start, ok
+
+    async def reader(session: aiohttp.ClientSession) -> None:
         nonlocal errors, sent
         while sent < total and time.time() < deadline:
             sent += 1
-            method, path, body = make_request(name, rng, *ids)
-            start = time.perf_counter()
-            try:
-                async with session.request(method, path, json=body) as response:
-                    await response.read()
-                    ok = response.status < 400
-            except aiohttp.ClientError:
-                ok = False
-            latencies.append(time.perf_counter() - start)
+            seconds, ok = await timed(session, reads)
+            latencies.append(seconds)
             errors += not ok
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    async def profile_writer(session: aiohttp.ClientSession) -> None:
+        nonlocal write_errors
+        while sent < total and time.time() < deadline:
+            seconds, ok = await timed(session, "create_profile_10_ratings")
+            write_latencies.append(seconds)
+            write_errors += not ok
+
+    writers = int(writer and reads != name)
+    connector = aiohttp.TCPConnector(limit=concurrency + writers)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
         began, cpu = time.time(), time.process_time()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        await asyncio.gather(*(reader(session) for _ in range(concurrency)),
+                             *(profile_writer(session) for _ in range(writers)))
         return {"latencies": latencies, "errors": errors, "began": began, "ended": time.time(),
-                "cpu_s": time.process_time() - cpu}
+                "cpu_s": time.process_time() - cpu, "write_latencies": write_latencies,
+                "write_errors": write_errors}
 
 
 def client_process(args: tuple, start_at: float, results: mp.Queue) -> None:
     """Entry point of one load-generator process: wait for the common start, then send."""
-    url, name, total, concurrency, time_cap, seed, ids = args
+    url, name, total, concurrency, time_cap, seed, ids, writer = args
     time.sleep(max(0.0, start_at - time.time()))
     results.put(asyncio.run(send_requests(url, name, total, concurrency,
-                                          start_at + time_cap, seed, ids)))
+                                          start_at + time_cap, seed, ids, writer)))
 
 
 def run_scenario(url: str, server_pid: int, name: str, total: int, concurrency: int,
@@ -111,7 +137,8 @@ def run_scenario(url: str, server_pid: int, name: str, total: int, concurrency: 
     start_at = time.time() + 3.0 + clients  # spawned processes import first
     procs = [context.Process(target=client_process, args=(
         (url, name, total // clients + (i < total % clients),
-         concurrency // clients + (i < concurrency % clients), time_cap, seed * 100 + i, ids),
+         concurrency // clients + (i < concurrency % clients), time_cap, seed * 100 + i, ids,
+         i == 0),
         start_at, results)) for i in range(clients)]
     for proc in procs:
         proc.start()
@@ -136,7 +163,19 @@ def run_scenario(url: str, server_pid: int, name: str, total: int, concurrency: 
             "server_cpu_ms_per_request": (round(server_cpu / n * 1000, 3)
                                           if server_cpu is not None else None),
             "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            **write_stats(parts)}
+
+
+def write_stats(parts: list[dict]) -> dict:
+    """Profile writes sent alongside the reads (none outside `..._during_writes`)."""
+    latencies = np.concatenate([p["write_latencies"] for p in parts]) * 1000
+    if len(latencies) == 0:
+        return {}
+    return {"profile_writes": len(latencies),
+            "profile_write_p50_ms": round(float(np.percentile(latencies, 50)), 2),
+            "profile_write_p99_ms": round(float(np.percentile(latencies, 99)), 2),
+            "profile_write_errors": sum(p["write_errors"] for p in parts)}
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -206,7 +245,8 @@ def main() -> int:
     partial = args.json.with_suffix(".json.tmp")
     partial.write_text(json.dumps(report, indent=2) + "\n")
     partial.replace(args.json)
-    return 0 if all(r["errors"] == 0 for r in results.values()) else 1
+    return 0 if all(r["errors"] == 0 and r.get("profile_write_errors", 0) == 0
+                    for r in results.values()) else 1
 
 
 if __name__ == "__main__":
