@@ -17,6 +17,7 @@ from movierec.errors import DataFormatError
 
 _SEP_NAMES = {"\t": "tab", ",": "comma", "|": "'|'", "::": "'::'"}
 _HEADER_ALIASES = {"userId": "user_id", "movieId": "movie_id", "item_id": "movie_id"}
+_STREAM_BLOCK = 16 << 20  # bytes of CSV text per streamed block
 _PA_TYPES = {"user_id": pa.int64(), "movie_id": pa.int64(),
              "rating": pa.float64(), "timestamp": pa.float64()}
 
@@ -102,7 +103,9 @@ def read_ratings(folder: Folder, name: str, *, sep: str, fields: Sequence[str | 
                  encoding: str = "utf-8") -> pd.DataFrame:
     """Read a ratings file whose fields, in order, have canonical names `fields` (None: skip).
 
-    Parsed by pyarrow (columnar, no Python objects per rating). On a parse failure a second,
+    Streamed by pyarrow's CSV reader in blocks (columnar, no Python objects per rating, no
+    whole-file Arrow table: ml-25m/ml-32m stay within a few bytes per rating of their
+    numpy columns). On a parse failure a second,
     line-by-line pass finds the first bad line; any error names file, line and value.
     """
     label = folder.label(name)
@@ -112,19 +115,25 @@ def read_ratings(folder: Folder, name: str, *, sep: str, fields: Sequence[str | 
     # pyarrow wants a one-character delimiter: "a::b" split on ":" is "a", "", "b"
     names = [n for f in fields for n in (f, None)][:-1] if sep == "::" else list(fields)
     pa_names = [n or f"_skip{i}" for i, n in enumerate(names)]
+    chunks: dict[str, list[np.ndarray]] = {c: [] for c in RATING_COLUMNS}
     try:
         with folder.open(name) as f:
-            table = pacsv.read_csv(
+            reader = pacsv.open_csv(
                 f,
-                read_options=pacsv.ReadOptions(column_names=pa_names, skip_rows=int(header)),
+                read_options=pacsv.ReadOptions(column_names=pa_names, skip_rows=int(header),
+                                               block_size=_STREAM_BLOCK),
                 parse_options=pacsv.ParseOptions(delimiter=sep[0],
                                                  quote_char='"' if sep == "," else False),
                 convert_options=pacsv.ConvertOptions(include_columns=list(RATING_COLUMNS),
                                                      column_types=_PA_TYPES))
+            for batch in reader:  # one block at a time: no whole-file Arrow table
+                for col in RATING_COLUMNS:
+                    chunks[col].append(batch.column(col).to_numpy(zero_copy_only=False))
     except pa.ArrowInvalid as e:
         raise _diagnose(folder, name, sep, fields, header, encoding) or DataFormatError(
             f"{label}: could not be parsed ({e})") from e
-    df = table.to_pandas()
+    df = pd.DataFrame({col: np.concatenate(parts) if parts else np.zeros(0)
+                       for col, parts in chunks.items()})
 
     def line_of(row: int) -> int:
         seen = -1
