@@ -80,11 +80,12 @@ class RowwiseAdagrad(torch.optim.Optimizer):
             state["sum"] = table.new_zeros(table.shape[0])
         total: torch.Tensor = state["sum"]
         grad = grad.reshape(table.shape[0] if rows is None else len(rows), -1)
+        mean_square = torch.linalg.vector_norm(grad, dim=1).square_().div_(grad.shape[1])
         if rows is None:
-            total.add_(grad.square().mean(dim=1))
+            total.add_(mean_square)
             table.addcdiv_(grad, total.sqrt().add_(group["eps"]).unsqueeze(1),
                            value=-group["lr"])
             return
-        total.index_add_(0, rows, grad.square().mean(dim=1))
+        total.index_add_(0, rows, mean_square)
         scale = total.index_select(0, rows).sqrt_().add_(group["eps"]).reciprocal_()
         table.index_add_(0, rows, grad.mul_(scale.unsqueeze(1)), alpha=-group["lr"])
