@@ -87,8 +87,11 @@ def evaluate(model, train: pd.DataFrame, test: pd.DataFrame) -> tuple[dict, Seen
     seen = SeenMovies.from_indices(rows, cols, *view.shape)
     metrics = ranking_metrics(model.score, view.test_users, view.test_movies, view.shape[1],
                               seen=seen, ks=(10, 20))
-    metrics.update(factorized_top_k_accuracy(model.score, view.test_users, view.test_movies,
-                                             ks=(10, 100)))
+    if getattr(model, "excludes_seen", False):  # TFRS's metric counts seen movies
+        metrics.update({"factorized_top_10": None, "factorized_top_100": None})
+    else:
+        metrics.update(factorized_top_k_accuracy(model.score, view.test_users,
+                                                 view.test_movies, ks=(10, 100)))
     return metrics, seen
 
 
@@ -157,7 +160,8 @@ def write_json(out: Path, payload: dict) -> None:
 
 def show(title: str, rows: list[dict], columns: list[str]) -> None:
     print(f"\n{title}")
-    print(pd.DataFrame(rows)[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(pd.DataFrame(rows)[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}",
+                                                 na_rep="n/a"))
 
 
 def main() -> None:
