@@ -93,3 +93,10 @@ def test_autograd_path_trains_two_tower(columns):
     assert history.records[-1].train_loss < history.records[0].train_loss
     assert not torch.equal(before, model.user.embedding.weight)
     assert not model.user.embedding.sparse  # restored after training
+
+
+def test_last_batch_too_small_for_every_process_joins_the_previous():
+    from movierec.training.scale import _batch_bounds
+
+    assert _batch_bounds(10, 4, 1) == [(0, 4), (4, 8), (8, 10)]
+    assert _batch_bounds(10, 4, 3) == [(0, 4), (4, 10)]

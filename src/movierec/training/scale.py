@@ -96,7 +96,7 @@ class ScaleTrainer:
             val = RatingTensors(torch.from_numpy(np.asarray(validation.users, np.int64)),
                                 torch.from_numpy(np.asarray(validation.movies, np.int64)),
                                 torch.from_numpy(np.asarray(validation.ratings)))
-        global_steps = -(-len(train) // cfg.batch_size)
+        global_steps = len(_batch_bounds(len(train), cfg.batch_size, self.world.size))
         done = len(history.records)
         with (_threads(cfg.num_threads), _trainable(model, self.world, self.task) as step,
               TrainingProgress(cfg.progress and self.world.is_main, cfg.epochs,
@@ -120,15 +120,14 @@ class ScaleTrainer:
                    optimizer: RowwiseAdagrad, step: _Step, progress: TrainingProgress) -> float:
         world, batch_size = self.world, self.config.batch_size
         order = torch.randperm(len(train), generator=generator, dtype=torch.int32).numpy()
-        starts = range(0, len(order), batch_size)
+        bounds = _batch_bounds(len(order), batch_size, world.size)
         total = count = 0.0
         with ThreadPoolExecutor(1) as pool:  # gathers batch i+1 while batch i trains
-            pending = pool.submit(_gather, train, order[:batch_size], world)
-            for i, _ in enumerate(starts):
+            pending = pool.submit(_gather, train, order[slice(*bounds[0])], world)
+            for i in range(len(bounds)):
                 batch = pending.result()
-                if i + 1 < len(starts):
-                    nxt = order[starts[i + 1]:starts[i + 1] + batch_size]
-                    pending = pool.submit(_gather, train, nxt, world)
+                if i + 1 < len(bounds):
+                    pending = pool.submit(_gather, train, order[slice(*bounds[i + 1])], world)
                 loss = step(batch, self.task, optimizer)
                 total += loss * len(batch.ratings)
                 count += len(batch.ratings)
@@ -221,6 +220,15 @@ def _trainable(model: RatingModel, world: World, task: Task) -> Iterator[_Step]:
     finally:
         for table, flag in zip(tables, flags, strict=True):
             table.sparse = flag
+
+
+def _batch_bounds(n: int, batch_size: int, processes: int) -> list[tuple[int, int]]:
+    """(start, end) of each global batch; a last batch too small to give every process a
+    row joins the one before it."""
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] < processes:
+        starts.pop()
+    return list(zip(starts, [*starts[1:], n], strict=True))
 
 
 def _gather(train: RatingColumns, rows: np.ndarray, world: World) -> _Batch:
