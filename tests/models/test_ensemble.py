@@ -10,7 +10,7 @@ import torch
 from movierec import Recommender
 from movierec.errors import ConfigError
 from movierec.models import build_model
-from movierec.training.blending import ridge_blend
+from movierec.training.blending import cross_validated_l2, ridge_blend
 
 
 def test_ridge_blend_recovers_a_known_combination() -> None:
@@ -22,7 +22,8 @@ def test_ridge_blend_recovers_a_known_combination() -> None:
 
 
 def test_blend_is_a_weighted_sum_of_members() -> None:
-    model = build_model("best", 6, 5, members=("biased-mf", "dot"), seed=0).eval()
+    model = build_model("best", 6, 5, members=("biased-mf", "dot"), blend_features=False,
+                        seed=0).eval()
     users, movies = torch.tensor([0, 3, 5]), torch.tensor([1, 4, 0])
     model.set_blend(torch.tensor([0.25, 0.5]), 1.0)
     with torch.no_grad():
@@ -37,7 +38,8 @@ def test_best_fits_blend_on_validation_and_round_trips(synthetic_ratings: pd.Dat
                       progress=False)
     rec.fit(synthetic_ratings)
     assert len(rec.history.records) == 3  # two members, then the blend
-    assert not torch.allclose(rec.model.blend.weight, torch.full((1, 2), 0.5))
+    member_weights = rec.model.blend.weight.view(2, -1)[:, 0]  # not the initial equal blend
+    assert not torch.allclose(member_weights, torch.full((2,), 0.5))
     before = rec.predict(synthetic_ratings)
     loaded = Recommender.load(rec.save(tmp_path / "best"))
     np.testing.assert_array_equal(loaded.predict(synthetic_ratings), before)
@@ -61,3 +63,31 @@ def test_refit_keeps_the_blend_and_retrains_members_on_validation_too(
         return float(np.sqrt(np.mean((rec.predict(validation) - truth) ** 2)))
 
     assert val_rmse(refitted) < val_rmse(plain) - 0.01  # the members now trained on them
+
+
+def test_feature_weighted_blend_matches_its_formula_and_the_grid() -> None:
+    model = build_model("best", 6, 5, members=("biased-mf", "dot"), blend_features=True,
+                        seed=0).eval()
+    users, movies = torch.tensor([0, 0, 0, 1, 2, 5]), torch.tensor([1, 1, 2, 1, 4, 0])
+    model.observe_ratings(users, movies, torch.tensor([4.0, 3.0, 5.0, 2.0, 1.0, 3.0]))
+    assert model.user_support[0] > model.user_support[1]  # user 0 has more ratings
+    weights = torch.tensor([0.4, 0.1, -0.2, 0.5, 0.0, 0.3])  # member-major, 3 features each
+    model.set_blend(weights, 0.5)
+    with torch.no_grad():
+        inputs = model.member_predictions(users, movies)
+        u, m = model.user_support[users], model.movie_support[movies]
+        expected = (inputs[:, 0] * (0.4 + 0.1 * u - 0.2 * m)
+                    + inputs[:, 1] * (0.5 + 0.0 * u + 0.3 * m) + 0.5)
+        torch.testing.assert_close(model(users, movies), expected)
+        grid = model.score_all_movies(torch.arange(6))
+        torch.testing.assert_close(grid[users, movies], model.predict(users, movies))
+
+
+def test_cross_validated_l2_prefers_shrinkage_only_for_useless_members() -> None:
+    generator = torch.Generator().manual_seed(0)
+    truth = torch.rand(400, generator=generator) * 4 + 1
+    noise = torch.randn(400, 3, generator=generator)
+    informative = truth[:, None] + 0.1 * noise
+    useless = torch.randn(400, 3, generator=generator)
+    assert cross_validated_l2(informative, truth) <= 1.0
+    assert cross_validated_l2(useless, truth) >= 100.0

@@ -136,11 +136,13 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            _frozen({"epochs": 10, "batch_size": 1024, "lr": 3e-3, "optimizer": "adam",
                     "lr_schedule": "onecycle", "num_threads": 1})),
     Preset("best", BlendedEnsemble,
-           "Ridge blend, fitted on the validation split only, of 2 kernel nets, 2 AutoRecs, a "
-           "user AutoRec and biased MF: movierec's most accurate rating predictor.",
-           _frozen({"members": ("kernel-net", "kernel-net", "autorec", "autorec", "autorec-user",
-                                "biased-mf"),
-                    "blend_l2": 1.0}),
+           "Blend of 3 kernel nets, an AutoRec, a user AutoRec and biased MF: weights vary "
+           "with the user's and movie's rating counts, fitted (ridge, penalty by 5-fold CV) on "
+           "the validation split only; then every member is refitted on all ratings for its "
+           "chosen epoch count. movierec's most accurate rating predictor.",
+           _frozen({"members": ("kernel-net", "kernel-net", "kernel-net", "autorec",
+                                "autorec-user", "biased-mf"),
+                    "blend_l2": None, "blend_features": True, "refit": True}),
            _frozen({"num_threads": 1})),
 ]})
 

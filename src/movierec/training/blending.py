@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+
+# Penalties tried when the ensemble leaves the choice to cross-validation.
+L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 def ridge_blend(predictions: torch.Tensor, ratings: torch.Tensor,
@@ -18,3 +23,21 @@ def ridge_blend(predictions: torch.Tensor, ratings: torch.Tensor,
                                                 device=x.device)
     weights = torch.linalg.solve(gram, centred.T @ (y - y_mean))
     return weights.float(), float(y_mean - x_mean @ weights)
+
+
+def cross_validated_l2(predictions: torch.Tensor, ratings: torch.Tensor,
+                       grid: Sequence[float] = L2_GRID, folds: int = 5, seed: int = 0) -> float:
+    """The penalty in `grid` with the lowest k-fold cross-validated squared error."""
+    order = torch.randperm(len(ratings), generator=torch.Generator().manual_seed(seed))
+    parts = order.to(predictions.device).chunk(folds)
+    errors = []
+    for l2 in grid:
+        squared = 0.0
+        for held in parts:
+            keep = torch.ones(len(ratings), dtype=torch.bool, device=predictions.device)
+            keep[held] = False
+            weights, bias = ridge_blend(predictions[keep], ratings[keep], l2)
+            residual = predictions[held].double() @ weights.double() + bias - ratings[held]
+            squared += float(residual.square().sum())
+        errors.append(squared)
+    return grid[min(range(len(grid)), key=errors.__getitem__)]

@@ -16,7 +16,7 @@ from torch import nn
 
 from movierec.errors import ConfigError
 from movierec.models.base import RatingModel
-from movierec.training.blending import ridge_blend
+from movierec.training.blending import cross_validated_l2, ridge_blend
 from movierec.training.config import TrainConfig
 from movierec.training.freezing import UserRowGuard, frozen_except
 from movierec.training.history import EpochRecord, History
@@ -207,11 +207,14 @@ class Trainer:
             return history
         started = time.perf_counter()
         validation = validation.to(cfg.device)
+        model.observe_ratings(train.users, train.movies, train.ratings)  # blend features
         with torch.no_grad():
-            inputs = model.member_predictions(validation.users,  # type: ignore[operator]
-                                              validation.movies)
-        model.set_blend(*ridge_blend(inputs, validation.ratings,  # type: ignore[operator]
-                                     model.blend_l2))
+            inputs = model.blend_inputs(validation.users,  # type: ignore[operator]
+                                        validation.movies)
+        l2 = model.blend_l2  # type: ignore[attr-defined]
+        if l2 is None:
+            l2 = cross_validated_l2(inputs, validation.ratings, seed=cfg.seed)
+        model.set_blend(*ridge_blend(inputs, validation.ratings, l2))  # type: ignore[operator]
         seconds = time.perf_counter() - started
         rmse, mae = rating_errors(model, validation)
         # the blend is fitted on validation: its training loss is the validation MSE
