@@ -16,10 +16,10 @@ class RetrieveThenRank:
     """`retriever` (a dot-product preset, default two-tower) fills a vector index of kind
     `index`; for each user it retrieves `candidates` movies the user has not seen, and
     `ranker` (any top-k scorer: a `PresetRanker` or a baseline such as EASE) orders them.
-    Movies outside the candidates score -inf, so seen movies never score (the TFRS
-    factorized top-k accuracy, which counts seen movies, does not apply)."""
+    Movies outside the candidates score -inf, so metrics that need a score for any movie
+    (TFRS factorized top-k, which counts seen movies; the NCF sampled protocol) do not apply."""
 
-    excludes_seen = True
+    scores_only_candidates = True
 
     def __init__(self, ranker: object, *, retriever: PresetRanker | None = None,
                  candidates: int = 100, index: str = "exact") -> None:
