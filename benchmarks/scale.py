@@ -44,13 +44,45 @@ def measure(parquet: Path, model_name: str, dim: int, batch_size: int, threads: 
                         rating_range=columns.rating_range, seed=0, **options)
     config = ScaleConfig(epochs=1, batch_size=batch_size, lr=lr, num_threads=threads,
                          progress=False)
+    cpu_started = time.process_time()
     record = ScaleTrainer(model, config).fit(columns).records[0]
+    cpu_seconds = time.process_time() - cpu_started  # all threads; robust to a busy machine
     return {"model": model_name, "ratings": len(columns), "users": len(columns.user_ids),
             "movies": len(columns.movie_ids), "dim": dim, "batch_size": batch_size,
             "threads": threads, "load_seconds": round(load_seconds, 2),
-            "epoch_seconds": round(record.seconds, 2),
+            "epoch_seconds": round(record.seconds, 2), "epoch_cpu_seconds": round(cpu_seconds, 2),
             "ratings_per_second": round(len(columns) / record.seconds),
             "train_loss": round(record.train_loss, 4),
+            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
+
+
+def measure_topk(parquet: Path, dim: int, threads: int, lr: float) -> dict:
+    """Full-catalogue top-10 metrics for every user with a held-out rating (1% of ratings),
+    after one biased-mf epoch on the rest: seconds and peak memory of the whole child."""
+    import torch
+
+    from movierec.data import SeenMovies
+    from movierec.data.columnar import RatingColumns
+    from movierec.evaluate.ranking import ranking_metrics
+    from movierec.models import build_model
+    from movierec.training.scale import ScaleConfig, ScaleTrainer
+
+    train, test = RatingColumns.from_parquet(parquet).holdout(0.01)
+    model = build_model("biased-mf", len(train.user_ids), len(train.movie_ids),
+                        rating_range=train.rating_range, seed=0, dim=dim)
+    ScaleTrainer(model, ScaleConfig(epochs=1, lr=lr, num_threads=threads,
+                                    progress=False)).fit(train)
+    seen = SeenMovies.from_indices(train.users, train.movies, len(train.user_ids),
+                                   len(train.movie_ids))
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    metrics = ranking_metrics(lambda users: model.score_all_movies(torch.from_numpy(users)),
+                              test.users.astype(np.int64), test.movies.astype(np.int64),
+                              len(train.movie_ids), seen=seen, ks=(10,), progress=True)
+    return {"model": "biased-mf top-k", "ratings": len(train), "users": len(train.user_ids),
+            "movies": len(train.movie_ids), "test_users": len(np.unique(test.users)),
+            "topk_seconds": round(time.perf_counter() - started, 1),
+            "ndcg@10": round(metrics["ndcg@10"], 4),
             "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
 
 
@@ -87,13 +119,20 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    parser.add_argument("--topk", action="store_true",
+                        help="also time top-10 metrics over every user x every movie at the "
+                             "largest size")
     parser.add_argument("--child", nargs=2, metavar=("PARQUET", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         parquet, model = args.child
-        print(json.dumps(measure(Path(parquet), model, args.dim, BATCH[model], args.threads,
-                                 args.lr)))
+        if model == "topk":
+            print(json.dumps(measure_topk(Path(parquet), args.dim, args.threads, args.lr)))
+        else:
+            print(json.dumps(measure(Path(parquet), model, args.dim, BATCH[model],
+                                     args.threads, args.lr)))
         return
+    load_at_start = os.getloadavg()
     rows = []
     for millions in args.sizes:
         parquet = ensure_data(args.data / f"{millions:g}m-{args.users}x{args.movies}",
@@ -106,16 +145,27 @@ def main() -> None:
             row = json.loads(child.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(f"{model:10s} {row['ratings']:>11,} ratings  epoch {row['epoch_seconds']:7.2f}"
-                  f" s  {row['ratings_per_second']:>10,} ratings/s  peak "
+                  f" s (CPU {row['epoch_cpu_seconds']:.1f} s)  {row['ratings_per_second']:>10,}"
+                  " ratings/s  peak "
                   f"{row['peak_rss_gib']:.2f} GiB  (load {row['load_seconds']:.1f} s)", flush=True)
+    topk = None
+    if args.topk:
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(parquet), "topk", "--dim", str(args.dim),
+             "--threads", str(args.threads), "--lr", str(args.lr)],
+            capture_output=True, text=True, check=True)
+        topk = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"top-10 over {topk['test_users']:,} users x {topk['movies']:,} movies: "
+              f"{topk['topk_seconds']} s, peak {topk['peak_rss_gib']:.2f} GiB", flush=True)
     slopes = {m: slope([r for r in rows if r["model"] == m]) for m in args.models}
     for model, fit in slopes.items():
         print(f"{model}: {fit['seconds_per_million']} s per million ratings "
               f"(+{fit['intercept_seconds']} s), worst point {fit['max_relative_residual']:.0%} "
               "off the line")
     result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                          "load_average_at_start": os.getloadavg()},
-              "load_average_at_end": os.getloadavg(), "runs": rows, "slope": slopes}
+                          "load_average_at_start": load_at_start},
+              "load_average_at_end": os.getloadavg(), "runs": rows, "slope": slopes,
+              "topk": topk}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2))
