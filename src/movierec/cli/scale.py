@@ -70,7 +70,7 @@ def _train_rank(out: Path, parquet: Path, columns_dir: Path, checkpoints: Path, 
     from movierec.training.distributed import join_process_group, leave_process_group
 
     config, model_options = split_scale_options({"seed": seed, **parse_options(options)})
-    world = join_process_group()
+    world = join_process_group(config.device)
     try:
         columns = RatingColumns.load(columns_dir)
         train, test = columns.holdout(test_fraction, seed) if test_fraction > 0 else (columns,

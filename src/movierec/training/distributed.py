@@ -23,6 +23,13 @@ class World:
 
     rank: int = 0
     size: int = 1
+    local_rank: int = 0
+
+    def device(self, kind: str) -> torch.device:
+        """"cpu", or for "cuda" the GPU of this process's local rank."""
+        if kind.startswith("cuda") and ":" not in kind:
+            return torch.device("cuda", self.local_rank)
+        return torch.device(kind)
 
     @property
     def is_main(self) -> bool:
@@ -48,8 +55,10 @@ def join_process_group(device: str = "cpu") -> World:
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return World()
     if not dist.is_initialized():
+        if device.startswith("cuda"):
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
         dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-    return World(dist.get_rank(), dist.get_world_size())
+    return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
 
 
 def leave_process_group() -> None:

@@ -44,7 +44,8 @@ CHECKPOINT = "checkpoint.pt"
 @dataclass(frozen=True)
 class ScaleConfig:
     """Training at scale: `batch_size` is the global batch (split over processes), `lr`
-    the row-wise Adagrad rate, `num_threads` torch's CPU threads per process."""
+    the row-wise Adagrad rate, `num_threads` torch's CPU threads per process, `device`
+    "cpu" or "cuda" (under torchrun each process takes the GPU of its local rank)."""
 
     epochs: int = 5
     batch_size: int = 65_536
@@ -52,6 +53,7 @@ class ScaleConfig:
     seed: int = 0
     num_threads: int | None = None
     progress: bool = True
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
@@ -67,6 +69,12 @@ class _Batch:
     movies: torch.Tensor
     ratings: torch.Tensor
 
+    def to(self, device: torch.device) -> _Batch:
+        if device.type == "cpu":
+            return self
+        return _Batch(*(t.to(device, non_blocking=True)
+                        for t in (self.users, self.movies, self.ratings)))
+
 
 class ScaleTrainer:
     """Trains a `RatingModel` on `RatingColumns`; see the module docstring."""
@@ -81,7 +89,9 @@ class ScaleTrainer:
     def fit(self, train: RatingColumns, validation: RatingColumns | None = None, *,
             resume: bool = False) -> History:
         """Train `config.epochs` epochs (counting those already in a resumed checkpoint)."""
-        cfg, model = self.config, self.model
+        cfg = self.config
+        self.device = self.world.device(cfg.device)
+        model = self.model.to(self.device)
         if len(train) < self.world.size:
             raise ValueError(f"cannot fit {len(train)} ratings on {self.world.size} processes")
         torch.manual_seed(cfg.seed)
@@ -95,10 +105,12 @@ class ScaleTrainer:
         if validation is not None and len(validation):
             val = RatingTensors(torch.from_numpy(np.asarray(validation.users, np.int64)),
                                 torch.from_numpy(np.asarray(validation.movies, np.int64)),
-                                torch.from_numpy(np.asarray(validation.ratings)))
+                                torch.from_numpy(np.asarray(validation.ratings))
+                                ).to(self.device)
         global_steps = len(_batch_bounds(len(train), cfg.batch_size, self.world.size))
         done = len(history.records)
-        with (_threads(cfg.num_threads), _trainable(model, self.world, self.task) as step,
+        with (_threads(cfg.num_threads),
+              _trainable(model, self.world, self.task, self.device) as step,
               TrainingProgress(cfg.progress and self.world.is_main, cfg.epochs,
                                global_steps) as progress):
             for epoch in range(done + 1, cfg.epochs + 1):
@@ -125,7 +137,7 @@ class ScaleTrainer:
         with ThreadPoolExecutor(1) as pool:  # gathers batch i+1 while batch i trains
             pending = pool.submit(_gather, train, order[slice(*bounds[0])], world)
             for i in range(len(bounds)):
-                batch = pending.result()
+                batch = pending.result().to(self.device)
                 if i + 1 < len(bounds):
                     pending = pool.submit(_gather, train, order[slice(*bounds[i + 1])], world)
                 loss = step(batch, self.task, optimizer)
@@ -158,7 +170,7 @@ class ScaleTrainer:
         path = self.checkpoints / CHECKPOINT if self.checkpoints is not None else None
         if path is None or not path.is_file():
             return None
-        state = torch.load(path, weights_only=True)
+        state = torch.load(path, weights_only=True, map_location="cpu")
         if state["model_config"] != self.model.config():
             raise ConfigError(f"{path} was written for model {state['model_config']}, not "
                               f"{self.model.config()}; use another checkpoint folder")
@@ -204,7 +216,8 @@ class _AutogradStep(_Step):
 
 
 @contextlib.contextmanager
-def _trainable(model: RatingModel, world: World, task: Task) -> Iterator[_Step]:
+def _trainable(model: RatingModel, world: World, task: Task,
+               device: torch.device) -> Iterator[_Step]:
     """The step for this model and world; embeddings give sparse gradients meanwhile."""
     closed_form = type(task).loss_and_grad is not Task.loss_and_grad
     if world.size == 1 and closed_form and hasattr(model, "row_gradients"):
@@ -215,7 +228,10 @@ def _trainable(model: RatingModel, world: World, task: Task) -> Iterator[_Step]:
     for table in tables:
         table.sparse = True
     try:
-        module = DistributedDataParallel(model) if world.size > 1 else model
+        module: nn.Module = model
+        if world.size > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            module = DistributedDataParallel(model, device_ids=ids)
         yield _AutogradStep(module, model)
     finally:
         for table, flag in zip(tables, flags, strict=True):
