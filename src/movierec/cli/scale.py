@@ -10,6 +10,8 @@ from pathlib import Path
 from movierec.cli.render import console
 from movierec.errors import DataSourceError, MovieRecError
 
+_COLUMNS_READY = "MOVIEREC_COLUMNS_READY"  # set by the launcher for the ranks it starts
+
 
 def run_synth(out: Path, n_ratings: int, n_users: int, n_movies: int, dim: int,
               seed: int) -> None:
@@ -37,13 +39,15 @@ def run_scale_train(out: Path, ratings: Path, preset: str, options: list[str], *
     parquet = ratings / "ratings.parquet" if ratings.is_dir() else ratings
     if not parquet.is_file():
         raise DataSourceError(f"{parquet} does not exist; write one with `movierec data synth`")
-    if "WORLD_SIZE" not in os.environ and not (resume and columns_dir.is_dir()):
-        RatingColumns.from_parquet(parquet).save(columns_dir)  # ranks memory-map this copy
-    if nproc > 1 and "WORLD_SIZE" not in os.environ:
-        _launch(nproc, out, ratings, preset, options, test_fraction, seed, resume)
-        return
+    if "WORLD_SIZE" not in os.environ:
+        if not (resume and columns_dir.is_dir()):
+            RatingColumns.from_parquet(parquet).save(columns_dir)  # ranks memory-map this copy
+        if nproc > 1:
+            _launch(nproc, out, ratings, preset, options, test_fraction, seed, resume)
+            return
+    ready = "WORLD_SIZE" not in os.environ or bool(os.environ.get(_COLUMNS_READY))
     _train_rank(out, parquet, columns_dir, checkpoints, preset, options,
-                test_fraction=test_fraction, seed=seed, resume=resume)
+                test_fraction=test_fraction, seed=seed, resume=resume, columns_ready=ready)
 
 
 def _launch(nproc: int, out: Path, ratings: Path, preset: str, options: list[str],
@@ -55,13 +59,15 @@ def _launch(nproc: int, out: Path, ratings: Path, preset: str, options: list[str
     args += [a for pair in options for a in ("-o", pair)] + (["--resume"] if resume else [])
     command = torchrun_command(nproc, args)
     console.print("running " + " ".join(command[1:]))
-    if subprocess.run(command, check=False).returncode:
+    env = {**os.environ, _COLUMNS_READY: "1"}
+    if subprocess.run(command, check=False, env=env).returncode:
         raise MovieRecError(f"distributed training failed ({nproc} processes); see the "
                             "messages above")
 
 
 def _train_rank(out: Path, parquet: Path, columns_dir: Path, checkpoints: Path, preset: str,
-                options: list[str], *, test_fraction: float, seed: int, resume: bool) -> None:
+                options: list[str], *, test_fraction: float, seed: int, resume: bool,
+                columns_ready: bool) -> None:
     import pandas as pd
 
     from movierec.cli.options import parse_options
@@ -72,6 +78,10 @@ def _train_rank(out: Path, parquet: Path, columns_dir: Path, checkpoints: Path, 
     config, model_options = split_scale_options({"seed": seed, **parse_options(options)})
     world = join_process_group(config.device)
     try:
+        if world.is_main and not columns_ready and not (resume and columns_dir.is_dir()):
+            # started by torchrun directly: rank 0 prepares the columns, the others wait
+            RatingColumns.from_parquet(parquet).save(columns_dir)
+        world.barrier()
         columns = RatingColumns.load(columns_dir)
         train, test = columns.holdout(test_fraction, seed) if test_fraction > 0 else (columns,
                                                                                       None)
