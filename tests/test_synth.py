@@ -90,3 +90,15 @@ def test_columns_errors_name_file_and_row(tmp_path):
     pd.DataFrame({"user_id": [1], "rating": [1.0]}).to_parquet(path)
     with pytest.raises(DataFormatError, match=r"missing column.*movie_id"):
         RatingColumns.from_parquet(path)
+
+
+def test_interrupted_write_keeps_the_old_folder(tmp_path):
+    from movierec.data.staging import staged_folder
+
+    with staged_folder(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_text("old")
+    with pytest.raises(RuntimeError), staged_folder(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_text("half")
+        raise RuntimeError("crash")
+    assert (tmp_path / "out" / "a.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

@@ -9,9 +9,6 @@ saved copy, so the operating system keeps a single copy in its page cache.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from movierec.data.idmap import IdMap
+from movierec.data.staging import staged_folder
 from movierec.errors import DataFormatError
 
 _ARRAYS = ("users", "movies", "ratings")
@@ -89,22 +87,13 @@ class RatingColumns:
 
     def save(self, folder: str | Path) -> Path:
         """Write FOLDER/{users,movies,ratings}.npy and the id maps, atomically."""
-        folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+        with staged_folder(folder) as tmp:
             for name in _ARRAYS:
                 np.save(tmp / f"{name}.npy", getattr(self, name))
             np.save(tmp / "user_ids.npy", self.user_ids.ids)
             np.save(tmp / "movie_ids.npy", self.movie_ids.ids)
             (tmp / _META).write_text(json.dumps({"format": _FORMAT_VERSION, "n": len(self)}))
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return folder
+        return Path(folder)
 
     @classmethod
     def load(cls, folder: str | Path, *, mmap: bool = True) -> RatingColumns:

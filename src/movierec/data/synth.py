@@ -9,9 +9,6 @@ ratings are half stars 0.5..5 from a biased low-rank model plus noise, so models
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from movierec.data.schema import make_movies
+from movierec.data.staging import staged_folder
 from movierec.errors import ConfigError
 
 GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
@@ -79,26 +77,17 @@ def write_synthetic_movielens(folder: str | Path, spec: SynthSpec, *,
 
     `on_block(n)` is called after each block of n ratings is written (for progress bars).
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(spec.seed)
     genres = _movie_genres(rng, spec.n_movies)
     truth = _hidden_model(rng, spec, genres)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
+    with staged_folder(folder) as tmp:
         with pq.ParquetWriter(tmp / "ratings.parquet", RATINGS_SCHEMA) as writer:
             for table in _rating_blocks(rng, spec, truth, block_ratings):
                 writer.write_table(table, row_group_size=len(table))
                 if on_block is not None:
                     on_block(len(table))
         _movies_frame(rng, spec.n_movies, genres).to_parquet(tmp / "movies.parquet", index=False)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def _movie_genres(rng: np.random.Generator, n_movies: int) -> list[np.ndarray]:
