@@ -54,7 +54,7 @@ _FAST_MF_TRAINING = {"epochs": 20, "batch_size": 4096, "lr": 0.03, "optimizer": 
 # Full-batch autoencoders: one L-BFGS step (5 iterations) per epoch, the best validation
 # epoch kept (AutoRec and Sparse-FC papers' optimiser, epochs from their validation curves).
 _AUTOENCODER_TRAINING = {"optimizer": "lbfgs", "lr": 1.0, "lbfgs_iterations": 5, "epochs": 25,
-                         "patience": 5, "num_threads": None}  # every core: big matmuls
+                         "patience": 5, "num_threads": 1}
 # The papers' settings, kept after `movierec tune --model autorec --protocol u1 --trials 6`
 # (validation split of u1.base only) found nothing better; see docs/benchmarks.md.
 _AUTOREC = {"hidden": (500,), "kernel_dim": 0, "l2": 100.0, "kernel_l2": 0.0}
@@ -143,7 +143,7 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            _frozen({"members": ("kernel-net", "kernel-net", "kernel-net", "autorec",
                                 "autorec-user", "biased-mf"),
                     "blend_l2": None, "blend_features": True, "refit": True}),
-           _frozen({"num_threads": None})),
+           _frozen({"num_threads": 1})),
 ]})
 
 
