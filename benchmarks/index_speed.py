@@ -13,7 +13,6 @@ recall@10 >= 0.95, and whether it is >= 10x the exact queries/second.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from movierec.cli.evaluation import write_json
 from movierec.index import ExactIndex, FaissIndex
 
 HERE = Path(__file__).resolve().parent
@@ -112,12 +112,9 @@ def main() -> None:
               f"({best['recall@10']:.3f}, {best['speedup']:.1f}x exact; goal >= 10x "
               f"{'met' if result['meets_issue_goal'] else 'NOT met'})")
         results.append(result)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {"date": time.strftime("%Y-%m-%d"), "load": os.getloadavg()[0],
                "machine": f"{platform.machine()}, {os.cpu_count()} cores", "results": results}
-    tmp = args.json.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(args.json)
+    write_json(args.json, payload)
     print(f"wrote {args.json}")
 
 

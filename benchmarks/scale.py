@@ -166,10 +166,9 @@ def main() -> None:
                           "load_average_at_start": load_at_start},
               "load_average_at_end": os.getloadavg(), "runs": rows, "slope": slopes,
               "topk": topk}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(args.out)
+    from movierec.cli.evaluation import write_json  # the parent stays torch-free until here
+
+    write_json(args.out, result)
     print(f"wrote {args.out}")
 
 

@@ -20,7 +20,6 @@ present (ml-1m here) are skipped with a message. One JSON file per (data set, pr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from movierec.cli.evaluation import write_json
 from movierec.data import MovieLensData, SeenMovies, leave_last_out, load_movielens, random_split
 from movierec.errors import MovieRecError
 from movierec.evaluate.ranking import (
@@ -152,11 +152,8 @@ def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str
     return rows
 
 
-def write_json(out: Path, payload: dict) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str))
-    tmp.replace(out)
+def write_results(out: Path, payload: dict) -> None:
+    write_json(out, payload)
     print(f"wrote {out}")
 
 
@@ -194,7 +191,7 @@ def main() -> None:
                 show(f"{name}, NCF SAMPLED protocol (leave-one-out, 99 sampled negatives; "
                      "not comparable with full-catalogue numbers)", rows,
                      ["model", "sampled_hr@10", "sampled_ndcg@10"])
-            write_json(args.out / f"topk-{name}-{protocol}.json",
+            write_results(args.out / f"topk-{name}-{protocol}.json",
                        {"data": name, "protocol": protocol, "seed": args.seed,
                         "date": time.strftime("%Y-%m-%d"), "machine": machine,
                         "results": rows})

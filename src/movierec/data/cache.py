@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from movierec.data.dataset import FOLD_STEMS, MovieLensData
 from movierec.data.schema import RATING_COLUMNS
+from movierec.data.staging import staged_folder
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -61,10 +59,8 @@ def _fold_part(folds: pd.DataFrame, number: int, part: str) -> pd.DataFrame:
 
 def write_entry(root: Path, data: MovieLensData) -> Path:
     """Write `data` as the cache entry ROOT/NAME, replacing any previous one atomically."""
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{data.name}.", suffix=".tmp", dir=root))
     final = root / data.name
-    try:
+    with staged_folder(final) as tmp:
         frames = {"ratings": data.ratings, "movies": data.movies}
         if data.users is not None:
             frames["users"] = data.users
@@ -78,12 +74,4 @@ def write_entry(root: Path, data: MovieLensData) -> Path:
         manifest = {"format": FORMAT_VERSION, "name": data.name, "source": data.source,
                     "files": sorted(frames), "folds_note": data.folds_note}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{data.name}.", suffix=".old", dir=root))
-            os.replace(final, old / data.name)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
