@@ -42,8 +42,11 @@ class SynthSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if min(self.n_ratings, self.n_users, self.n_movies, self.dim) < 1:
-            raise ConfigError(f"synthetic data needs positive sizes, got {self}")
+        sizes = {"n_ratings": self.n_ratings, "n_users": self.n_users,
+                 "n_movies": self.n_movies, "dim": self.dim}
+        bad = [f"{name}={value}" for name, value in sizes.items() if value < 1]
+        if bad:
+            raise ConfigError(f"synthetic data needs positive sizes; got {', '.join(bad)}")
         most = self.n_users * self.max_per_user
         if self.n_ratings > most:
             raise ConfigError(f"{self.n_ratings:,} ratings do not fit {self.n_users:,} users "
