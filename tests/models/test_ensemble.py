@@ -91,3 +91,24 @@ def test_cross_validated_l2_prefers_shrinkage_only_for_useless_members() -> None
     useless = torch.randn(400, 3, generator=generator)
     assert cross_validated_l2(informative, truth) <= 1.0
     assert cross_validated_l2(useless, truth) >= 100.0
+
+
+def test_members_fitted_in_worker_processes_equal_those_fitted_in_turn(
+        synthetic_ratings: pd.DataFrame) -> None:
+    def fitted(processes: int) -> Recommender:
+        rec = Recommender("best", members=["autorec", "biased-mf", "dot"], refit=True,
+                          validation_fraction=0.2, progress=False, seed=1,
+                          member_processes=processes)
+        return rec.fit(synthetic_ratings)
+
+    in_turn, side_by_side = fitted(1), fitted(2)
+    for name, value in in_turn.model.state_dict().items():
+        torch.testing.assert_close(side_by_side.model.state_dict()[name], value, atol=0, rtol=0,
+                                   msg=name)
+    assert [r.val_rmse for r in side_by_side.history.records] == [
+        r.val_rmse for r in in_turn.history.records]
+
+
+def test_member_processes_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="member_processes must be >= 1"):
+        Recommender("best", member_processes=0)

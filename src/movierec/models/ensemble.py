@@ -57,16 +57,6 @@ class BlendedEnsemble(RatingModel):
         equal[:, 0] = 1.0 / len(self.members)
         self.set_blend(equal.flatten(), 0.0)
 
-    def reset_member(self, index: int, seed: int) -> RatingModel:
-        """Replace member `index` by a freshly initialised one (seeded); returns it."""
-        from movierec.models.presets import build_model
-
-        old = self.member_models[index]
-        fresh = build_model(self.members[index], self.n_users, self.n_movies,
-                            self.rating_range, seed=seed)
-        self.member_models[index] = fresh.to(next(old.parameters()).device)
-        return fresh
-
     @torch.no_grad()
     def set_blend(self, weights: torch.Tensor, bias: float) -> None:
         """Weights ordered member-major: [w_m0, w_m1, ...] per member m (see `blend_inputs`)."""
@@ -88,7 +78,11 @@ class BlendedEnsemble(RatingModel):
 
     def blend_inputs(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
         """[B, n_members * F]: each member's prediction times each feature."""
-        predictions = self.member_predictions(users, movies)
+        return self.blend_inputs_from(self.member_predictions(users, movies), users, movies)
+
+    def blend_inputs_from(self, predictions: torch.Tensor, users: torch.Tensor,
+                          movies: torch.Tensor) -> torch.Tensor:
+        """`blend_inputs` from given [B, n_members] member predictions."""
         features = self._features(users, movies)
         return (predictions[:, :, None] * features[:, None, :]).flatten(1)
 

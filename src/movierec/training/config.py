@@ -20,7 +20,9 @@ class TrainConfig:
     validation-RMSE gain before stopping (None: off); `num_threads` sets torch's CPU threads
     during fit (None: leave as is; 1 avoids thread-spinning slowdowns of small steps on busy
     machines). "lbfgs" is for full-batch models (autoencoders): each epoch is one L-BFGS step
-    of up to `lbfgs_iterations` iterations with a strong-Wolfe line search."""
+    of up to `lbfgs_iterations` iterations with a strong-Wolfe line search.
+    `member_processes`: processes an ensemble fits its members in (None: one per CPU core,
+    1: one after another in this process); CPU only, GPU members train one after another."""
 
     epochs: int = 10
     batch_size: int = 1024
@@ -36,6 +38,7 @@ class TrainConfig:
     device: str = "cpu"
     num_threads: int | None = None
     lbfgs_iterations: int = 5
+    member_processes: int | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -59,6 +62,8 @@ class TrainConfig:
             problems.append(f"num_threads must be >= 1 or None (got {self.num_threads})")
         if self.lbfgs_iterations < 1:
             problems.append(f"lbfgs_iterations must be >= 1 (got {self.lbfgs_iterations})")
+        if self.member_processes is not None and self.member_processes < 1:
+            problems.append(f"member_processes must be >= 1 or None (got {self.member_processes})")
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
 

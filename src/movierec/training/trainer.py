@@ -20,6 +20,7 @@ from movierec.training.blending import cross_validated_l2, ridge_blend
 from movierec.training.config import TrainConfig
 from movierec.training.freezing import UserRowGuard, frozen_except
 from movierec.training.history import EpochRecord, History
+from movierec.training.members import MemberJob, MemberResult, run_member_jobs
 from movierec.training.optim import build_optimizer, build_schedule
 from movierec.training.progress import TrainingProgress
 from movierec.training.tasks import Task, task_for
@@ -186,67 +187,61 @@ class Trainer:
         return float(loss.detach()) / max(count, 1)
 
     def _fit_members(self, train: RatingTensors, validation: RatingTensors | None) -> History:
-        """Fit each member with its preset's training defaults, then blend on validation.
+        """Fit each member with its preset's training defaults (and refit it on every rating
+        when the ensemble asks), in `member_processes` processes, then blend on validation.
 
-        History: one record per member (its best epoch's losses, its training seconds), then
-        one for the blend. Without validation the blend stays an equal-weight average.
+        History: one record per member (its best epoch's losses, all its training seconds),
+        then one for the blend. Without validation the blend stays an equal-weight average.
         """
         cfg, model = self.config, self.model
+        blending = validation is not None and len(validation) > 0
+        refit_on = (train.concat(validation) if blending and model.refit  # type: ignore[attr-defined]
+                    else None)
+        jobs = [MemberJob(member, self._member_config(member.preset, number), train, validation,
+                          refit_on, refit_seed=cfg.seed + number)
+                for number, member in enumerate(model.member_models, start=1)]  # type: ignore[attr-defined]
+        processes = cfg.member_processes if cfg.device == "cpu" else 1  # no CUDA after fork
+        results = run_member_jobs(jobs, processes, self._report_member)
         history = History(n_train=len(train))
-        chosen_epochs = []
-        for number, member in enumerate(model.member_models, start=1):  # type: ignore[attr-defined]
-            result = Trainer(member, self._member_config(member.preset, number)).fit(
-                train, validation)
-            chosen_epochs.append(result.best_epoch or len(result.records))
-            best = result.records[chosen_epochs[-1] - 1]
-            history.records.append(EpochRecord(number, best.train_loss, best.val_rmse,
-                                               best.val_mae, result.train_seconds, best.lr))
+        for number, result in enumerate(results, start=1):
+            model.member_models[number - 1] = result.member  # type: ignore[attr-defined]
+            history.records.append(dataclasses.replace(result.record, epoch=number))
         model.to(cfg.device).eval()
-        if validation is None or not len(validation):
+        if not blending:
             history.best_epoch = len(history.records)
             return history
         started = time.perf_counter()
         validation = validation.to(cfg.device)
         model.observe_ratings(train.users, train.movies, train.ratings)  # blend features
-        with torch.no_grad():
-            inputs = model.blend_inputs(validation.users,  # type: ignore[operator]
-                                        validation.movies)
+        inputs = model.blend_inputs_from(  # type: ignore[attr-defined]
+            torch.stack([r.val_predictions for r in results], dim=1).to(cfg.device),
+            validation.users, validation.movies)
         l2 = model.blend_l2  # type: ignore[attr-defined]
         if l2 is None:
             l2 = cross_validated_l2(inputs, validation.ratings, seed=cfg.seed)
         model.set_blend(*ridge_blend(inputs, validation.ratings, l2))  # type: ignore[operator]
-        seconds = time.perf_counter() - started
-        rmse, mae = rating_errors(model, validation)
+        predicted = model.blend(inputs)[:, 0].clamp(*model.rating_range).detach()
+        error = (predicted - validation.ratings).double()
+        rmse, mae = error.square().mean().sqrt().item(), error.abs().mean().item()
         # the blend is fitted on validation: its training loss is the validation MSE
         history.records.append(EpochRecord(len(history.records) + 1, rmse**2, rmse, mae,
-                                           seconds, 0.0))
+                                           time.perf_counter() - started, 0.0))
         history.best_epoch = len(history.records)
-        if model.refit:  # type: ignore[attr-defined]
-            self._refit_members(train.concat(validation.to(train.users.device)), chosen_epochs,
-                                history)
         return history
 
-    def _member_config(self, preset: str, number: int, **overrides: object) -> TrainConfig:
+    def _report_member(self, index: int, result: MemberResult) -> None:
+        if self.config.progress:
+            record = result.record
+            score = f"val RMSE {record.val_rmse:.4f}, " if record.val_rmse is not None else ""
+            print(f"member {index + 1}/{len(self.model.member_models)} "  # type: ignore[attr-defined]
+                  f"{result.member.preset}: {score}{result.chosen_epochs} epochs, "
+                  f"{record.seconds:.1f}s", flush=True)
+
+    def _member_config(self, preset: str, number: int) -> TrainConfig:
         """Member `number`'s own preset training defaults, seeded from the ensemble's seed."""
         cfg = self.config
-        return TrainConfig.for_preset(preset, seed=cfg.seed + number, progress=cfg.progress,
-                                      device=cfg.device, **overrides)
-
-    def _refit_members(self, every: RatingTensors, chosen_epochs: list[int],
-                       history: History) -> None:
-        """Retrain each member from scratch on `every` rating for its chosen epoch count (no
-        validation left to stop on); the blend weights stay. Adds the seconds to the
-        members' records."""
-        model = self.model
-        for index, epochs in enumerate(chosen_epochs):
-            number = index + 1
-            member = model.reset_member(index, seed=self.config.seed + number)  # type: ignore[attr-defined]
-            member_cfg = self._member_config(member.preset, number, epochs=epochs, patience=None)
-            result = Trainer(member, member_cfg).fit(every)
-            history.records[index] = dataclasses.replace(
-                history.records[index],
-                seconds=history.records[index].seconds + result.train_seconds)
-        model.eval()
+        return TrainConfig.for_preset(preset, seed=cfg.seed + number, progress=False,
+                                      device=cfg.device)
 
     def _run_epoch(self, train: RatingTensors, generator: torch.Generator,
                    optimizer: torch.optim.Optimizer,
