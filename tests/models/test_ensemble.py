@@ -47,11 +47,13 @@ def test_best_fits_blend_on_validation_and_round_trips(synthetic_ratings: pd.Dat
         rec.fold_in(synthetic_ratings.head(2))
 
 
+@pytest.mark.parametrize("refit_epochs", [None, 3])  # from scratch; fine-tuned
 def test_refit_keeps_the_blend_and_retrains_members_on_validation_too(
-        synthetic_ratings: pd.DataFrame) -> None:
+        synthetic_ratings: pd.DataFrame, refit_epochs: int | None) -> None:
     def fitted(refit: bool) -> Recommender:
         rec = Recommender("best", members=["biased-mf", "dot"], refit=refit,
-                          validation_fraction=0.2, progress=False, seed=3)
+                          refit_epochs=refit_epochs, validation_fraction=0.2, progress=False,
+                          seed=3)
         return rec.fit(synthetic_ratings)
 
     plain, refitted = fitted(False), fitted(True)
@@ -109,6 +111,8 @@ def test_members_fitted_in_worker_processes_equal_those_fitted_in_turn(
         r.val_rmse for r in in_turn.history.records]
 
 
-def test_member_processes_must_be_positive() -> None:
+def test_bad_refit_settings_are_refused() -> None:
     with pytest.raises(ConfigError, match="member_processes must be >= 1"):
         Recommender("best", member_processes=0)
+    with pytest.raises(ConfigError, match="refit_epochs must be >= 1"):
+        build_model("best", 6, 5, refit=True, refit_epochs=0)

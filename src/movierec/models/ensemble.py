@@ -4,9 +4,10 @@ The members are ordinary presets built with the same shape; the Trainer fits eac
 training split and then the blend (ridge regression) on the validation split only. With
 `blend_features`, each member's weight varies linearly with how many ratings the user and the
 movie have (feature-weighted linear stacking, Sill et al. 2009): autoencoders are trusted more
-for well-rated movies, biases for sparse ones. With `refit`, each member is then retrained from
-scratch on training + validation ratings for the epoch count its validation curve chose, and
-the blend weights are kept (the Netflix-prize "probe then retrain" recipe).
+for well-rated movies, biases for sparse ones. With `refit`, each member then trains on
+training + validation ratings and the blend weights are kept (the Netflix-prize "probe then
+retrain" recipe): from scratch for the epoch count its validation curve chose, or, with
+`refit_epochs`, for that many more epochs from its best validation weights.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class BlendedEnsemble(RatingModel):
     def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
                  members: tuple[str, ...] = ("autorec", "biased-mf"),
                  blend_l2: float | None = 1.0, blend_features: bool = False,
-                 refit: bool = False) -> None:
+                 refit: bool = False, refit_epochs: int | None = None) -> None:
         from movierec.models.presets import build_model  # presets list this class
 
         super().__init__(n_users, n_movies, rating_range)
@@ -46,7 +47,11 @@ class BlendedEnsemble(RatingModel):
         if blend_l2 is not None and blend_l2 < 0:
             raise ConfigError(f"blend_l2 must be >= 0 (or None to cross-validate); got {blend_l2}")
         self.members, self.blend_l2 = tuple(members), blend_l2
+        if refit_epochs is not None and refit_epochs < 1:
+            raise ConfigError(f"refit_epochs must be >= 1 (or None to refit from scratch); "
+                              f"got {refit_epochs}")
         self.blend_features, self.refit = bool(blend_features), bool(refit)
+        self.refit_epochs = refit_epochs
         self.member_models = nn.ModuleList(
             [build_model(name, n_users, n_movies, rating_range) for name in self.members])
         n_features = 3 if self.blend_features else 1

@@ -25,9 +25,10 @@ from movierec.training.tensors import RatingTensors
 
 @dataclass
 class MemberJob:
-    """One member to fit: `config` is its preset's training config (seeded); with `refit_on`
-    it is then retrained from a fresh `refit_seed` initialisation on those ratings for the
-    epoch count its validation curve chose."""
+    """One member to fit: `config` is its preset's training config (seeded). With `refit_on`
+    it then trains on those ratings: without `refit_epochs`, from a fresh `refit_seed`
+    initialisation for the epoch count its validation curve chose; with it, for that many
+    more epochs from its best validation weights (fine-tuning, much cheaper)."""
 
     member: RatingModel
     config: TrainConfig
@@ -35,6 +36,7 @@ class MemberJob:
     validation: RatingTensors | None
     refit_on: RatingTensors | None = None
     refit_seed: int = 0
+    refit_epochs: int | None = None
 
 
 @dataclass
@@ -61,9 +63,11 @@ def fit_member(job: MemberJob) -> MemberResult:
             predictions = member.predict(job.validation.users, job.validation.movies)
     seconds = history.train_seconds
     if job.refit_on is not None:
-        member = build_model(member.preset, member.n_users, member.n_movies,
-                             member.rating_range, seed=job.refit_seed)
-        refit = Trainer(member, job.config.replace(epochs=epochs, patience=None))
+        more = job.refit_epochs
+        if more is None:
+            member = build_model(member.preset, member.n_users, member.n_movies,
+                                 member.rating_range, seed=job.refit_seed)
+        refit = Trainer(member, job.config.replace(epochs=more or epochs, patience=None))
         seconds += refit.fit(job.refit_on).train_seconds
     best = history.records[epochs - 1]
     record = EpochRecord(0, best.train_loss, best.val_rmse, best.val_mae, seconds, best.lr)

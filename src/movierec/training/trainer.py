@@ -198,7 +198,8 @@ class Trainer:
         refit_on = (train.concat(validation) if blending and model.refit  # type: ignore[attr-defined]
                     else None)
         jobs = [MemberJob(member, self._member_config(member.preset, number), train, validation,
-                          refit_on, refit_seed=cfg.seed + number)
+                          refit_on, refit_seed=cfg.seed + number,
+                          refit_epochs=model.refit_epochs)  # type: ignore[attr-defined]
                 for number, member in enumerate(model.member_models, start=1)]  # type: ignore[attr-defined]
         processes = cfg.member_processes if cfg.device == "cpu" else 1  # no CUDA after fork
         results = run_member_jobs(jobs, processes, self._report_member)
