@@ -106,6 +106,12 @@ def _results(jobs: list[MemberJob], workers: int) -> Iterator[tuple[int, MemberR
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                              initializer=_one_thread) as pool:
-        futures = {pool.submit(fit_member, job): index for index, job in enumerate(jobs)}
+        # largest members first (a proxy for their cost), so no big one starts last
+        order = sorted(range(len(jobs)), key=lambda i: -_parameter_count(jobs[i].member))
+        futures = {pool.submit(fit_member, jobs[index]): index for index in order}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+def _parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
