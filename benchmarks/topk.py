@@ -40,8 +40,11 @@ from movierec.evaluate.ranking import (
     top_k_indices,
 )
 from movierec.topk import EASE, ImplicitALS, ImplicitBPR, Popularity, interactions_from_ratings
+from movierec.topk.autoencoder import DenoisingAutoencoderRanker
+from movierec.topk.blend import ScoreBlend
 from movierec.topk.neural import PresetRanker, TwoTowerRanker
 from movierec.topk.retrieve_rank import RetrieveThenRank
+from movierec.topk.sequential import SequentialRanker
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
@@ -50,6 +53,8 @@ PROTOCOLS: dict[str, Callable[[pd.DataFrame, int], tuple[pd.DataFrame, pd.DataFr
     "random": lambda r, seed: random_split(r, test_fraction=0.2, seed=seed),
     "leave-last-out": lambda r, seed: leave_last_out(r, n=1),
 }
+SASREC = {"max_len": 50, "lr": 3e-3, "epochs": 30, "progress": False}
+DAE = {"dropout": 0.25, "l2": 100.0, "progress": False}
 # name -> (factory, grid of keyword settings). Retrieve-then-rank rows use the two-tower
 # preset's defaults as retriever and re-order its 100 best unseen movies.
 GRIDS: dict[str, tuple[Callable[..., object], list[dict]]] = {
@@ -64,6 +69,16 @@ GRIDS: dict[str, tuple[Callable[..., object], list[dict]]] = {
                             [{"candidates": 100}]),
     "two-tower>ease": (lambda **p: RetrieveThenRank(EASE(l2=p.pop("l2")), **p),
                        [{"candidates": 100, "l2": 500.0}]),
+    # one setting each, from manual searches on validation splits only (docs/benchmarks.md):
+    # sasrec on ml-100k leave-last-out, the blend weight on ml-latest-small leave-last-out
+    "sasrec": (SequentialRanker, [SASREC]),
+    "dae": (DenoisingAutoencoderRanker, [{**DAE, "epochs": 40},
+                                         {**DAE, "epochs": 10},
+                                         {**DAE, "dropout": 0.5, "l2": 200.0, "epochs": 40}]),
+    "sasrec+dae": (lambda **p: ScoreBlend([SequentialRanker(**SASREC),
+                                           DenoisingAutoencoderRanker(**DAE, epochs=40)],
+                                          [p["sasrec"], 1.0 - p["sasrec"]]),
+                   [{"sasrec": 0.8}]),
 }
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
          "factorized_top_100", "coverage@10", "train_s", "query_p50_ms", "query_p99_ms"]

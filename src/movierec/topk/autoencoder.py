@@ -26,7 +26,7 @@ def dlae_weights(train: sp.csr_matrix, dropout: float, l2: float) -> torch.Tenso
     (inverted dropout, as `torch.nn.functional.dropout`)."""
     gram = torch.from_numpy((train.T @ train).toarray().astype(np.float64))
     penalty = gram.diagonal() * (dropout / (1.0 - dropout)) + l2
-    return torch.linalg.solve(gram + torch.diag(penalty), gram).float()
+    return torch.linalg.solve(gram + torch.diag(penalty), gram).float().contiguous()
 
 
 class SparseRows(NamedTuple):
@@ -71,7 +71,7 @@ class DenoisingItemAutoencoder(nn.Module):
         super().__init__()
         n_movies = item_item.shape[0]
         self.item_item = SparseInputLinear(n_movies, n_movies, bias=False,
-                                           weight=item_item.clone())
+                                           weight=item_item.clone().contiguous())
         self.encoder = SparseInputLinear(n_movies, hidden)
         self.decoder = nn.Linear(hidden, n_movies)
         with torch.no_grad():
