@@ -90,14 +90,14 @@ class CausalSelfAttentionRecommender(nn.Module):
 
 class SequentialRanker:
     """Top-k ranker over `CausalSelfAttentionRecommender`: every position of each user's
-    training history learns to predict the movie rated next (softmax over all movies);
-    `score(users)` gives the logits of the movie after the user's whole history."""
+    latest `max_len` training ratings learns to predict the movie rated next (softmax over all
+    movies); `score(users)` gives the logits of the movie after those ratings."""
 
     name = "sasrec"
 
-    def __init__(self, dim: int = 64, layers: int = 2, heads: int = 1, max_len: int = 200,
-                 dropout: float = 0.2, epochs: int = 40, batch_size: int = 64,
-                 lr: float = 1e-3, weight_decay: float = 0.0, seed: int = 0,
+    def __init__(self, dim: int = 64, layers: int = 2, heads: int = 1, max_len: int = 50,
+                 dropout: float = 0.2, epochs: int = 30, batch_size: int = 64,
+                 lr: float = 3e-3, weight_decay: float = 0.0, seed: int = 0,
                  num_threads: int | None = 1, progress: bool = True) -> None:
         for field, value in {"dim": dim, "layers": layers, "heads": heads, "max_len": max_len,
                              "epochs": epochs, "batch_size": batch_size}.items():
@@ -118,7 +118,8 @@ class SequentialRanker:
                     users: pd.DataFrame | None = None) -> SequentialRanker:
         """Train on `ratings` (needs `timestamp`); `movies` and `users` are not used."""
         if "timestamp" not in ratings.columns:
-            raise ConfigError("SequentialRanker needs a 'timestamp' column to order ratings")
+            raise ConfigError("SequentialRanker orders each user's ratings by time: the ratings "
+                              "need a 'timestamp' column (Unix seconds)")
         self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy())
         self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy())
         # one slot more than scored: the input is the history, the target is shifted by one
@@ -164,7 +165,7 @@ class SequentialRanker:
         self.model.eval()
 
     def score(self, users: np.ndarray) -> torch.Tensor:
-        """[len(users), movies] next-movie logits given each user's whole training history."""
+        """[len(users), movies] next-movie logits given each user's latest training ratings."""
         with torch.no_grad(), cpu_settings(self.num_threads):
             sequences = self.history[torch.as_tensor(users, dtype=torch.long)]
             return self.model(sequences)
