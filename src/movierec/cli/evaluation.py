@@ -44,8 +44,10 @@ def evaluate_presets(presets: list[str], variant: str, path: Path | None, *, cv:
         task = progress.add_task("evaluating", total=len(estimators) * len(splits))
 
         def advance(name: str, fold: int, row: dict) -> None:
-            progress.update(task, advance=1,
-                            description=f"{name} fold {fold}: RMSE {row['rmse']:.4f}")
+            line = f"{name} fold {fold}: RMSE {row['rmse']:.4f}, {row['train_s']:.1f}s"
+            progress.update(task, advance=1, description=line)
+            if not console.is_terminal:  # logs and pipes get one line per fit
+                console.print(line)
 
         per_fold, summary = cross_validate(estimators, splits, on_fold=advance)
     show(summary_table(summary), title=f"{variant}, {protocol}")
