@@ -17,7 +17,7 @@ from movierec.errors import ConfigError
 from movierec.topk.interactions import interactions_from_ratings
 from movierec.training.history import EpochRecord
 from movierec.training.progress import TrainingProgress
-from movierec.training.trainer import _cpu_settings as cpu_settings
+from movierec.training.trainer import cpu_settings
 
 
 def dlae_weights(train: sp.csr_matrix, dropout: float, l2: float) -> torch.Tensor:

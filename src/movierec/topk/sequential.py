@@ -15,7 +15,7 @@ from movierec.data import IdMap
 from movierec.errors import ConfigError
 from movierec.training.history import EpochRecord
 from movierec.training.progress import TrainingProgress
-from movierec.training.trainer import _cpu_settings as cpu_settings
+from movierec.training.trainer import cpu_settings
 
 PAD = 0  # sequence slot with no movie; movie index i is stored as i + 1
 

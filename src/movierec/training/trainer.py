@@ -68,7 +68,7 @@ def _sparse_embeddings(model: nn.Module, enabled: bool) -> Iterator[list[nn.Para
 
 
 @contextlib.contextmanager
-def _cpu_settings(num_threads: int | None) -> Iterator[None]:
+def cpu_settings(num_threads: int | None) -> Iterator[None]:
     """Flush denormals (Adam state of rarely seen rows decays into them and slows CPU math
     by orders of magnitude) and optionally pin the thread count; both restored on exit."""
     threads = torch.get_num_threads()
@@ -132,7 +132,7 @@ class Trainer:
         full_batch = regime == "full_batch"
         steps = 1 if full_batch else len(batch_slices(len(train), cfg.batch_size))
         history = History(n_train=len(train))
-        with (_cpu_settings(cfg.num_threads if cfg.device == "cpu" else None),
+        with (cpu_settings(cfg.num_threads if cfg.device == "cpu" else None),
               frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
               _sparse_embeddings(model, sparse) as sparse_params,
               TrainingProgress(cfg.progress, cfg.epochs, steps) as progress):
