@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from movierec.errors import ConfigError
+from movierec.evaluate import metrics
 from movierec.models.base import RatingModel
 from movierec.training.blending import cross_validated_l2, ridge_blend
 from movierec.training.config import TrainConfig
@@ -221,9 +222,9 @@ class Trainer:
         if l2 is None:
             l2 = cross_validated_l2(inputs, validation.ratings, seed=cfg.seed)
         model.set_blend(*ridge_blend(inputs, validation.ratings, l2))  # type: ignore[operator]
-        predicted = model.blend(inputs)[:, 0].clamp(*model.rating_range).detach()
-        error = (predicted - validation.ratings).double()
-        rmse, mae = error.square().mean().sqrt().item(), error.abs().mean().item()
+        predicted = model.blend(inputs)[:, 0].clamp(*model.rating_range).detach().cpu()
+        truth = validation.ratings.cpu()
+        rmse, mae = metrics.rmse(predicted, truth), metrics.mae(predicted, truth)
         # the blend is fitted on validation: its training loss is the validation MSE
         history.records.append(EpochRecord(len(history.records) + 1, rmse**2, rmse, mae,
                                            time.perf_counter() - started, 0.0))
