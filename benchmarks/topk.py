@@ -42,6 +42,7 @@ from movierec.evaluate.ranking import (
 from movierec.topk import EASE, ImplicitALS, ImplicitBPR, Popularity, interactions_from_ratings
 from movierec.topk.autoencoder import DenoisingAutoencoderRanker
 from movierec.topk.blend import ScoreBlend
+from movierec.topk.item2vec import Item2VecRanker
 from movierec.topk.neural import PresetRanker, TwoTowerRanker
 from movierec.topk.retrieve_rank import RetrieveThenRank
 from movierec.topk.sequential import SequentialRanker
@@ -55,6 +56,7 @@ PROTOCOLS: dict[str, Callable[[pd.DataFrame, int], tuple[pd.DataFrame, pd.DataFr
 }
 SASREC = {"max_len": 50, "lr": 3e-3, "epochs": 30, "progress": False}
 DAE = {"dropout": 0.25, "l2": 100.0, "progress": False}
+ITEM2VEC = {"window": 3, "epochs": 20, "progress": False}
 # name -> (factory, grid of keyword settings). Retrieve-then-rank rows use the two-tower
 # preset's defaults as retriever and re-order its 100 best unseen movies.
 GRIDS: dict[str, tuple[Callable[..., object], list[dict]]] = {
@@ -79,6 +81,13 @@ GRIDS: dict[str, tuple[Callable[..., object], list[dict]]] = {
                                            DenoisingAutoencoderRanker(**DAE, epochs=40)],
                                           [p["sasrec"], 1.0 - p["sasrec"]]),
                    [{"sasrec": 0.8}]),
+    # member settings from a manual search on ml-latest-small random validation; the
+    # weight is chosen per table by the script
+    "item2vec": (Item2VecRanker, [ITEM2VEC, {**ITEM2VEC, "window": 5}]),
+    "dae+item2vec": (lambda **p: ScoreBlend([DenoisingAutoencoderRanker(**DAE, epochs=10),
+                                             Item2VecRanker(**ITEM2VEC)],
+                                            [1.0 - p["item2vec"], p["item2vec"]]),
+                     [{"item2vec": w} for w in (0.2, 0.3, 0.4)]),
 }
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
          "factorized_top_100", "coverage@10", "train_s", "query_p50_ms", "query_p99_ms"]
