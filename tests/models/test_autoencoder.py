@@ -33,6 +33,24 @@ def test_masked_objective_by_hand() -> None:
     assert loss.item() == pytest.approx(10.0)
 
 
+@pytest.mark.parametrize("preset", ["kernel-net", "autorec-user"])
+def test_sparse_objective_equals_dense_masked_reconstruction(preset: str) -> None:
+    model = build_model(preset, 30, 20, hidden=(8, 6), seed=0)
+    generator = torch.Generator().manual_seed(0)
+    cells = torch.randperm(600, generator=generator)[:90]
+    model.observe_ratings(cells // 20, cells % 20, torch.randint(1, 6, (90,)).float())
+    loss, count = model.matrix_objective()
+    sparse_grads = torch.autograd.grad(loss, list(model.parameters()))
+    layers = [m for m in model.encoder if isinstance(m, KernelLinear)] + [model.decoder]
+    dense = (0.5 * torch.where(model.mask, model.matrix - model.reconstruct(), 0.0).square().sum()
+             + sum(layer.penalty(model.l2, model.kernel_l2) for layer in layers))
+    dense_grads = torch.autograd.grad(dense, list(model.parameters()))
+    assert count == 90
+    torch.testing.assert_close(loss, dense)
+    for got, expected in zip(sparse_grads, dense_grads, strict=True):
+        torch.testing.assert_close(got, expected)
+
+
 def test_predict_reads_the_stored_matrix() -> None:
     model = build_model("autorec", 5, 4, hidden=(3,), seed=0).eval()
     model.observe_ratings(torch.tensor([0, 1, 4]), torch.tensor([2, 2, 3]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import ClassVar
 
 import torch
@@ -50,7 +51,15 @@ class KernelLinear(nn.Module):
         return self.weight if gate is None else self.weight * gate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x @ W + b; a sparse CSR `x` (the stored ratings) skips the zeros."""
+        if x.layout == torch.sparse_csr:
+            return torch.sparse.mm(x, self.effective_weight()) + self.bias
         return torch.addmm(self.bias, x, self.effective_weight())
+
+    def sampled(self, x: torch.Tensor, pattern: torch.Tensor) -> torch.Tensor:
+        """(x @ W + b) at the entries of the sparse CSR `pattern` only, in its value order."""
+        product = torch.sparse.sampled_addmm(pattern, x, self.effective_weight(), beta=0.0)
+        return product.values() + self.bias[pattern.col_indices()]
 
     def penalty(self, l2: float, kernel_l2: float) -> torch.Tensor:
         """½ l2 ΣW² + ½ kernel_l2 Σ gate²."""
@@ -148,9 +157,25 @@ class RowAutoencoder(RatingModel):
         self.user_tables()
 
     # --- training ----------------------------------------------------------------------------
+    def observed(self) -> torch.Tensor:
+        """The stored ratings as a sparse CSR matrix (observed entries only)."""
+        rows, cols = self.mask.nonzero(as_tuple=True)
+        counts = torch.bincount(rows, minlength=self.matrix.shape[0])
+        crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        with warnings.catch_warnings():  # torch flags sparse CSR as beta; this use is tested
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(crow, cols, self.matrix[rows, cols],
+                                           self.matrix.shape, check_invariants=False)
+
     def matrix_objective(self) -> tuple[torch.Tensor, int]:
-        """(full-batch loss as a sum, number of observed ratings it covers)."""
-        error = torch.where(self.mask, self.matrix - self.reconstruct(), 0.0)
+        """(full-batch loss as a sum, number of observed ratings it covers).
+
+        Computed on the observed entries only: sparse input to the first layer, and the output
+        layer evaluated just where a rating exists (the same loss as a dense reconstruction
+        masked afterwards, about 2x faster on ml-latest-small's 1.7%-dense matrix).
+        """
+        observed = self.observed()
+        error = observed.values() - self.decoder.sampled(self.encoder(observed), observed)
         layers = [m for m in self.encoder if isinstance(m, KernelLinear)] + [self.decoder]
         penalty = sum(layer.penalty(self.l2, self.kernel_l2) for layer in layers)
-        return 0.5 * error.square().sum() + penalty, int(self.mask.sum())
+        return 0.5 * error.square().sum() + penalty, len(error)
