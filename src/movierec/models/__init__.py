@@ -6,6 +6,7 @@ from movierec.models.classifier import RatingClassifier
 from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
 from movierec.models.mlp import ConcatMLP
+from movierec.models.neighbourhood import ItemNeighbourhood
 from movierec.models.presets import PRESETS, Preset, build_model, get_preset, model_from_config
 from movierec.models.tower_features import TowerFeatures, encode_tower_features
 from movierec.models.towers import IdTower, sigmoid_range
@@ -16,6 +17,7 @@ __all__ = [
     "BlendedEnsemble",
     "ConcatMLP",
     "IdTower",
+    "ItemNeighbourhood",
     "KernelLinear",
     "MatrixFactorization",
     "Preset",

@@ -90,8 +90,9 @@ class Trainer:
     autograd, which removes most per-step overhead on small data; the result is the same
     gradient (tested against autograd). The model's `training_regime` picks the loop:
     "minibatch" (shuffled rating triples), "full_batch" (the model's `matrix_objective`,
-    one L-BFGS step per epoch) or "members" (each member preset with its own training
-    defaults, then the blend weights by ridge regression on the validation split).
+    one L-BFGS step per epoch), "closed_form" (fitted by `observe_ratings` alone: one record,
+    no epochs) or "members" (each member preset with its own training defaults, then the
+    blend weights by ridge regression on the validation split).
     """
 
     def __init__(self, model: RatingModel, config: TrainConfig, task: Task | None = None) -> None:
@@ -115,6 +116,8 @@ class Trainer:
                               "cannot retrain some parts or fold in users: refit on all ratings")
         if regime == "members":
             return self._fit_members(train, validation)
+        if regime == "closed_form":
+            return self._fit_closed_form(train, validation)
         if (regime == "full_batch") != (cfg.optimizer == "lbfgs"):
             raise ConfigError(f"preset {self.model.preset!r} trains {regime}; optimizer "
                               f"{cfg.optimizer!r} does not fit it (full-batch models use "
@@ -168,6 +171,22 @@ class Trainer:
             else:
                 history.best_epoch = len(history.records)
         model.eval()
+        return history
+
+    def _fit_closed_form(self, train: RatingTensors,
+                         validation: RatingTensors | None) -> History:
+        """Fit from the ratings in one go; the record's train loss is the training MSE."""
+        model = self.model.to(self.config.device).eval()
+        train = train.to(self.config.device)
+        started = time.perf_counter()
+        with cpu_settings(self.config.num_threads if self.config.device == "cpu" else None):
+            model.observe_ratings(train.users, train.movies, train.ratings)
+            seconds = time.perf_counter() - started
+            train_rmse, _ = rating_errors(model, train)
+            rmse, mae = (rating_errors(model, validation.to(self.config.device))
+                         if validation else (None, None))
+        history = History(n_train=len(train), best_epoch=1)
+        history.records.append(EpochRecord(1, train_rmse**2, rmse, mae, seconds, 0.0))
         return history
 
     def _run_full_batch_epoch(self, optimizer: torch.optim.Optimizer,
