@@ -103,3 +103,12 @@ def test_recommender_round_trip(tmp_path, synthetic_ratings: pd.DataFrame) -> No
 def test_bad_settings_name_the_value(options: dict) -> None:
     with pytest.raises(ConfigError, match=r"k=|shrink"):
         ItemNeighbourhood(5, 5, **options)
+
+
+def test_tune_searches_its_settings_on_validation(synthetic_ratings: pd.DataFrame) -> None:
+    from movierec.tuning.search import tune_preset
+
+    study = tune_preset("item-knn", synthetic_ratings, trials=3, seed=0)
+    assert len(study.trials) == 3
+    assert {"k", "shrink", "user_reg", "movie_reg"} == set(study.best_params)
+    assert 0.0 < study.best_value < 2.0

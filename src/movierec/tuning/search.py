@@ -34,12 +34,20 @@ def _kernel_net(trial: Any) -> dict[str, Any]:
             "kernel_l2": trial.suggest_float("kernel_l2", 1e-3, 3e-2, log=True)}
 
 
+def _item_knn(trial: Any) -> dict[str, Any]:
+    return {"k": trial.suggest_int("k", 10, 100, step=10),
+            "shrink": trial.suggest_float("shrink", 10.0, 500.0, log=True),
+            "user_reg": trial.suggest_float("user_reg", 1.0, 50.0, log=True),
+            "movie_reg": trial.suggest_float("movie_reg", 1.0, 50.0, log=True)}
+
+
 SEARCH_SPACES: dict[str, Suggest] = {
     "biased-mf": _biased_mf,
     "autorec": _autorec,
     "autorec-user": _autorec,
     "kernel-net": _kernel_net,
     "kernel-net-user": _kernel_net,
+    "item-knn": _item_knn,
 }
 
 
