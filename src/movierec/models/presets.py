@@ -134,8 +134,10 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            "similarity-weighted residuals of the 40 most similar movies the user rated, "
            "among each movie's 1000 nearest (shrunk Pearson-baseline similarity). Closed "
            "form, not neural: an ensemble member.",
-           _frozen({"k": 40, "neighbours": 1000, "shrink": 100.0, "user_reg": 10.0,
-                    "movie_reg": 25.0}),
+           # `movierec tune --model item-knn --protocol u1 --trials 30` (validation split of
+           # u1.base only): 0.9228 vs 0.9331 for Surprise's defaults (shrink 100, reg 10/25)
+           _frozen({"k": 40, "neighbours": 1000, "shrink": 447.0, "user_reg": 41.5,
+                    "movie_reg": 1.05}),
            _frozen({"num_threads": 1})),
     Preset("two-tower", TwoTower,
            "Two-tower retrieval (TensorFlow Recommenders retrieval tutorial, made stronger): "
