@@ -15,6 +15,7 @@ from torch import nn
 
 from movierec.errors import ConfigError
 from movierec.topk.interactions import interactions_from_ratings
+from movierec.topk.settings import check_settings
 from movierec.training.history import EpochRecord
 from movierec.training.progress import TrainingProgress
 from movierec.training.trainer import cpu_settings
@@ -109,16 +110,8 @@ class DenoisingAutoencoderRanker:
                  num_threads: int | None = 1, progress: bool = True) -> None:
         if not 0.0 < dropout < 1.0:
             raise ConfigError(f"dropout must be in (0, 1), got {dropout}")
-        for field, value in {"hidden": hidden, "epochs": epochs,
-                             "batch_size": batch_size}.items():
-            if value < 1:
-                raise ConfigError(f"{field} must be at least 1, got {value}")
-        for field, value in {"l2": l2, "item_item_lr": item_item_lr,
-                             "weight_decay": weight_decay}.items():
-            if value < 0:
-                raise ConfigError(f"{field} must be >= 0, got {value}")
-        if lr <= 0:
-            raise ConfigError(f"lr must be positive, got {lr}")
+        check_settings({"hidden": hidden, "epochs": epochs, "batch_size": batch_size}, lr,
+                       {"l2": l2, "item_item_lr": item_item_lr, "weight_decay": weight_decay})
         self.dropout, self.l2, self.hidden, self.epochs = dropout, l2, hidden, epochs
         self.batch_size, self.lr, self.item_item_lr = batch_size, lr, item_item_lr
         self.weight_decay, self.seed = weight_decay, seed

@@ -18,6 +18,7 @@ from torch import nn
 
 from movierec.data import IdMap
 from movierec.errors import ConfigError
+from movierec.topk.settings import check_settings
 from movierec.training.history import EpochRecord
 from movierec.training.progress import TrainingProgress
 from movierec.training.trainer import cpu_settings
@@ -74,12 +75,8 @@ class Item2VecRanker:
     def __init__(self, window: int = 3, dim: int = 64, epochs: int = 20,
                  batch_size: int = 512, lr: float = 1e-2, seed: int = 0,
                  num_threads: int | None = 1, progress: bool = True) -> None:
-        for field, value in {"window": window, "dim": dim, "epochs": epochs,
-                             "batch_size": batch_size}.items():
-            if value < 1:
-                raise ConfigError(f"{field} must be at least 1, got {value}")
-        if lr <= 0:
-            raise ConfigError(f"lr must be positive, got {lr}")
+        check_settings({"window": window, "dim": dim, "epochs": epochs,
+                        "batch_size": batch_size}, lr)
         self.window, self.dim, self.epochs, self.batch_size = window, dim, epochs, batch_size
         self.lr, self.seed, self.num_threads, self.progress = lr, seed, num_threads, progress
 

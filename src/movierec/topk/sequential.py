@@ -13,6 +13,7 @@ from torch import nn
 
 from movierec.data import IdMap
 from movierec.errors import ConfigError
+from movierec.topk.settings import check_settings
 from movierec.training.history import EpochRecord
 from movierec.training.progress import TrainingProgress
 from movierec.training.trainer import cpu_settings
@@ -99,16 +100,12 @@ class SequentialRanker:
                  dropout: float = 0.2, epochs: int = 30, batch_size: int = 64,
                  lr: float = 3e-3, weight_decay: float = 0.0, seed: int = 0,
                  num_threads: int | None = 1, progress: bool = True) -> None:
-        for field, value in {"dim": dim, "layers": layers, "heads": heads, "max_len": max_len,
-                             "epochs": epochs, "batch_size": batch_size}.items():
-            if value < 1:
-                raise ConfigError(f"{field} must be at least 1, got {value}")
+        check_settings({"dim": dim, "layers": layers, "heads": heads, "max_len": max_len,
+                        "epochs": epochs, "batch_size": batch_size}, lr)
         if dim % heads:
             raise ConfigError(f"dim must be a multiple of heads, got dim={dim}, heads={heads}")
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
-        if lr <= 0:
-            raise ConfigError(f"lr must be positive, got {lr}")
         self.shape = {"dim": dim, "layers": layers, "heads": heads, "dropout": dropout}
         self.max_len, self.epochs, self.batch_size = max_len, epochs, batch_size
         self.lr, self.weight_decay, self.seed = lr, weight_decay, seed
