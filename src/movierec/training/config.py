@@ -84,5 +84,10 @@ class TrainConfig:
 
         return cls.from_dict({**get_preset(preset).training, **overrides})
 
+    @property
+    def cpu_threads(self) -> int | None:
+        """Torch threads to pin during fit: `num_threads` on CPU, None (leave as is) on GPU."""
+        return self.num_threads if self.device == "cpu" else None
+
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)

@@ -136,7 +136,7 @@ class Trainer:
         full_batch = regime == "full_batch"
         steps = 1 if full_batch else len(batch_slices(len(train), cfg.batch_size))
         history = History(n_train=len(train))
-        with (cpu_settings(cfg.num_threads if cfg.device == "cpu" else None),
+        with (cpu_settings(cfg.cpu_threads),
               frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
               _sparse_embeddings(model, sparse) as sparse_params,
               TrainingProgress(cfg.progress, cfg.epochs, steps) as progress):
@@ -179,7 +179,7 @@ class Trainer:
         model = self.model.to(self.config.device).eval()
         train = train.to(self.config.device)
         started = time.perf_counter()
-        with cpu_settings(self.config.num_threads if self.config.device == "cpu" else None):
+        with cpu_settings(self.config.cpu_threads):
             model.observe_ratings(train.users, train.movies, train.ratings)
             seconds = time.perf_counter() - started
             train_rmse, _ = rating_errors(model, train)
