@@ -172,7 +172,7 @@ class RowAutoencoder(RatingModel):
 
         Computed on the observed entries only: sparse input to the first layer, and the output
         layer evaluated just where a rating exists (the same loss as a dense reconstruction
-        masked afterwards, about 2x faster on ml-latest-small's 1.7%-dense matrix).
+        masked afterwards; 1.4x faster on a matrix of ml-latest-small's size and density).
         """
         observed = self.observed()
         error = observed.values() - self.decoder.sampled(self.encoder(observed), observed)
