@@ -76,7 +76,7 @@ def measure_topk(parquet: Path, dim: int, threads: int, lr: float) -> dict:
                                    len(train.movie_ids))
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    metrics = ranking_metrics(lambda users: model.score_all_movies(torch.from_numpy(users)),
+    metrics = ranking_metrics(lambda users: model.score(torch.from_numpy(users)),
                               test.users.astype(np.int64), test.movies.astype(np.int64),
                               len(train.movie_ids), seen=seen, ks=(10,), progress=True)
     return {"model": "biased-mf top-k", "ratings": len(train), "users": len(train.user_ids),

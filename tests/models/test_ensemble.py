@@ -81,7 +81,7 @@ def test_feature_weighted_blend_matches_its_formula_and_the_grid() -> None:
         expected = (inputs[:, 0] * (0.4 + 0.1 * u - 0.2 * m)
                     + inputs[:, 1] * (0.5 + 0.0 * u + 0.3 * m) + 0.5)
         torch.testing.assert_close(model(users, movies), expected)
-        grid = model.score_all_movies(torch.arange(6))
+        grid = model.score(torch.arange(6))
         torch.testing.assert_close(grid[users, movies], model.predict(users, movies))
 
 

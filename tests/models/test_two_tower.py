@@ -41,7 +41,7 @@ def test_training_ranks_in_group_movies_first():
     Trainer(model, config, task=InBatchSoftmaxTask()).fit(
         RatingTensors(users, movies, torch.ones(len(users))))
     with torch.no_grad():
-        top = model.score_all_movies(torch.arange(40)).topk(5, dim=1).indices
+        top = model.score(torch.arange(40)).topk(5, dim=1).indices
     in_group = (top // 10) == (torch.arange(40) >= 20).long()[:, None]
     assert in_group.float().mean() > 0.95
 
@@ -82,7 +82,7 @@ def train_two_tower(**options) -> TwoTower:
 def own_group_share(model: TwoTower, users: torch.Tensor, movies: torch.Tensor) -> float:
     """Share of (user, own-genre movie, other-genre movie) triples ordered correctly."""
     with torch.no_grad():
-        scores = model.score_all_movies(users)[:, movies]
+        scores = model.score(users)[:, movies]
     own = GENRE[movies][None, :] == GROUP[users][:, None]
     better = scores.masked_fill(~own, torch.nan).nanmean(1) > scores.masked_fill(
         own, torch.nan).nanmean(1)
@@ -148,7 +148,7 @@ def test_mixed_negatives_add_uniform_candidates_with_mixture_logq():
 def test_mixed_negatives_push_never_rated_movies_down():
     def cold_share_in_top5(model: TwoTower) -> float:
         with torch.no_grad():
-            top = model.score_all_movies(torch.arange(N_USERS)).topk(5, dim=1).indices
+            top = model.score(torch.arange(N_USERS)).topk(5, dim=1).indices
         return torch.isin(top, COLD_MOVIES).float().mean().item()
 
     in_batch_only = cold_share_in_top5(train_two_tower())

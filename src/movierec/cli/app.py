@@ -80,12 +80,14 @@ def data_synth(
 
 @app.command()
 def presets() -> None:
-    """List the model presets and the tutorial each one reproduces."""
+    """List the model presets: what each does (predicts ratings, ranks, or both) and the
+    tutorial or paper it follows."""
     import pandas as pd
 
     from movierec.models import PRESETS
 
     show(pd.DataFrame({"preset": list(PRESETS),
+                       "does": [p.does for p in PRESETS.values()],
                        "description": [p.description for p in PRESETS.values()]}))
 
 

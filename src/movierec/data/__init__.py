@@ -8,6 +8,7 @@ from movierec.data.schema import validate_ratings
 from movierec.data.seen import SeenMovies
 from movierec.data.splits import kfold_splits, leave_last_out, random_split, temporal_holdout
 from movierec.data.synthetic import make_synthetic_ratings
+from movierec.data.top_k import top_k_unseen
 from movierec.data.variants import VARIANTS
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "parse_folder",
     "random_split",
     "temporal_holdout",
+    "top_k_unseen",
     "validate_ratings",
 ]

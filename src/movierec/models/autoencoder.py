@@ -82,7 +82,7 @@ class RowAutoencoder(RatingModel):
 
     default_preset = "autorec"
     training_regime: ClassVar[str] = "full_batch"
-    supports_fold_in: ClassVar[bool] = False
+    fold_in_regime: ClassVar[str] = "none"
 
     def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
                  by: str = "movie", hidden: tuple[int, ...] = (500,), kernel_dim: int = 0,
@@ -106,7 +106,7 @@ class RowAutoencoder(RatingModel):
 
     # --- the stored ratings ----------------------------------------------------------------
     def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
-                        ratings: torch.Tensor) -> None:
+                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
         """Replace the stored matrix: the model trains on it and predicts from it."""
         rows, cols = self._orient(users.to(self.matrix.device), movies.to(self.matrix.device))
         self.matrix.zero_()
@@ -129,7 +129,7 @@ class RowAutoencoder(RatingModel):
         unique, position = torch.unique(rows, return_inverse=True)
         return self.reconstruct(unique)[position, cols]
 
-    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
+    def score(self, users: torch.Tensor) -> torch.Tensor:
         """Item-based: one full reconstruction, columns picked; user-based: the users' rows."""
         grid = self.reconstruct().T[users] if self.by == "movie" else self.reconstruct(users)
         return grid.clamp(*self.rating_range)

@@ -1,4 +1,5 @@
-"""`RatingModel`: the contract every movierec model honours, documented once here."""
+"""The model contract, documented once: `Scorer` (every model) and `RatingModel` (the models
+that also predict ratings)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,36 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from movierec.errors import ConfigError
+
 # Generic scoring evaluates the user x movie grid in blocks of about this many pairs.
 _GRID_BLOCK_PAIRS = 1 << 20
 
 
-class RatingModel(nn.Module):
-    """Maps (user index, movie index) to a score; indices are contiguous 0..n-1, never raw ids.
+class Scorer(nn.Module):
+    """Maps user indices to scores over the whole catalogue; indices are contiguous 0..n-1.
+
+    Capability flags say what a model can do; the facade does the rest (raw ids, seen-movie
+    masking, top-k, fold-in, saving) once for all of them:
+    - `predicts_ratings`: False for rankers; their `predict` is refused.
+    - `ranks`: True for models built to order movies (rankers, retrieval); rating models
+      rank by predicted stars, which puts obscure 5-star films first.
+    - `training_regime`: how the Trainer fits it: "minibatch" (rating triples), "full_batch"
+      (L-BFGS on `matrix_objective`), "closed_form" (fitted by `observe_ratings` alone),
+      "self_supervised" (the model's own `training_batches` and `batch_loss`), "members"
+      (an ensemble of other presets) or "ranking_members" (a blend of rankers).
+    - `fold_in_regime`: how new users join: "train_rows" (their rows train, all else frozen),
+      "history" (the model reads their histories; `set_user_histories`) or "none".
 
     Subclasses store every constructor argument as an attribute of the same name, which is
     what lets `config()` describe the architecture and `model_from_config` rebuild it.
     """
 
     default_preset: ClassVar[str]
-    loss_name: str = "mse"
-    # How the Trainer fits it: "minibatch" (rating triples), "full_batch" (L-BFGS on
-    # `matrix_objective`) or "members" (an ensemble of other presets).
     training_regime: ClassVar[str] = "minibatch"
-    supports_fold_in: ClassVar[bool] = True
-    # False for retrieval models whose scores rank movies but are not ratings (two-tower):
-    # the facade then trains them without a rating-RMSE validation split.
+    fold_in_regime: ClassVar[str] = "train_rows"
     predicts_ratings: ClassVar[bool] = True
+    ranks: ClassVar[bool] = False
 
     def __init__(self, n_users: int, n_movies: int,
                  rating_range: tuple[float, float] = (1.0, 5.0)) -> None:
@@ -36,6 +47,67 @@ class RatingModel(nn.Module):
         self.n_movies = int(n_movies)
         self.rating_range = (float(rating_range[0]), float(rating_range[1]))
         self.preset = self.default_preset
+
+    @property
+    def supports_fold_in(self) -> bool:
+        return self.fold_in_regime != "none"
+
+    # --- scoring -------------------------------------------------------------------------
+    def score(self, users: torch.Tensor) -> torch.Tensor:
+        """[len(users), n_movies] scores, larger = better (seen movies not excluded)."""
+        raise NotImplementedError
+
+    def predict(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        """Predicted ratings [B]; only models with `predicts_ratings`."""
+        raise ConfigError(f"preset {self.preset!r} ranks movies but does not predict ratings; "
+                          "use recommend(), or a rating preset such as 'biased-mf' for stars")
+
+    def similar_movie_scores(self, movie: int) -> torch.Tensor:
+        """[n_movies] similarity of every movie to `movie`: cosine of the movie vectors."""
+        vectors = nn.functional.normalize(self.movie_vectors(), dim=1)
+        return vectors @ vectors[movie]
+
+    # --- named views ---------------------------------------------------------------------
+    def parts(self) -> dict[str, nn.Module]:
+        """Named parts ("user", "movie", and "head" where there is one); together they own
+        every parameter, so freezing parts by name can freeze anything."""
+        raise NotImplementedError
+
+    def user_vectors(self) -> torch.Tensor:
+        """[n_users, d]: the embedding that best represents each user."""
+        raise ConfigError(f"preset {self.preset!r} has no user vectors")
+
+    def movie_vectors(self) -> torch.Tensor:
+        """[n_movies, d]: the embedding that best represents each movie."""
+        raise ConfigError(f"preset {self.preset!r} has no movie vectors")
+
+    def add_users(self, n: int) -> None:
+        """Append `n` users; existing users' state stays bit-identical."""
+        raise NotImplementedError
+
+    # --- training hooks ------------------------------------------------------------------
+    def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
+                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
+        """Keep the ratings the model reads when it scores (autoencoders, rankers over
+        histories; closed-form models fit here); a no-op for models whose parameters are
+        all they need. `timestamps` (Unix seconds) order histories in time when given."""
+
+    # --- configuration -------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable description: preset name plus every constructor argument."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        cfg: dict[str, Any] = {"preset": self.preset}
+        for name in names:
+            value = getattr(self, name)
+            cfg[name] = list(value) if isinstance(value, tuple) else value
+        return cfg
+
+
+class RatingModel(Scorer):
+    """Maps (user index, movie index) to a rating-scale output: the models that predict
+    ratings (and rank by them, or, for retrieval models such as two-tower, by their scores)."""
+
+    loss_name: str = "mse"
 
     # --- scoring -------------------------------------------------------------------------
     def forward(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
@@ -51,7 +123,7 @@ class RatingModel(nn.Module):
         low, high = self.rating_range
         return self.ratings_from_output(self(users, movies)).clamp(low, high)
 
-    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
+    def score(self, users: torch.Tensor) -> torch.Tensor:
         """Predicted ratings [U, n_movies] for every movie; generic blockwise grid predict."""
         movies = torch.arange(self.n_movies, device=users.device)
         rows_per_block = max(1, _GRID_BLOCK_PAIRS // max(1, self.n_movies))
@@ -63,19 +135,6 @@ class RatingModel(nn.Module):
         return torch.cat(blocks) if blocks else torch.empty(0, self.n_movies)
 
     # --- named views ---------------------------------------------------------------------
-    def parts(self) -> dict[str, nn.Module]:
-        """Named parts ("user", "movie", and "head" where there is one); together they own
-        every parameter, so freezing parts by name can freeze anything."""
-        raise NotImplementedError
-
-    def user_vectors(self) -> torch.Tensor:
-        """[n_users, d]: the embedding that best represents each user."""
-        raise NotImplementedError
-
-    def movie_vectors(self) -> torch.Tensor:
-        """[n_movies, d]: the embedding that best represents each movie."""
-        raise NotImplementedError
-
     def user_tables(self) -> list[nn.Embedding]:
         """Every table indexed by user (embeddings and biases): what fold-in trains."""
         raise NotImplementedError
@@ -99,21 +158,6 @@ class RatingModel(nn.Module):
         self.n_users += n
 
     # --- training hooks ------------------------------------------------------------------
-    def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
-                        ratings: torch.Tensor) -> None:
-        """Keep the ratings the model reads when it predicts (autoencoders); a no-op for
-        models whose parameters are all they need."""
-
     def penalty(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
         """Scalar regularisation for a batch, added to the task loss (0 by default)."""
         return torch.zeros((), device=users.device)
-
-    # --- configuration -------------------------------------------------------------------
-    def config(self) -> dict[str, Any]:
-        """JSON-serialisable description: preset name plus every constructor argument."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        cfg: dict[str, Any] = {"preset": self.preset}
-        for name in names:
-            value = getattr(self, name)
-            cfg[name] = list(value) if isinstance(value, tuple) else value
-        return cfg

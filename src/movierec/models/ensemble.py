@@ -33,7 +33,7 @@ class BlendedEnsemble(RatingModel):
 
     default_preset = "best"
     training_regime: ClassVar[str] = "members"
-    supports_fold_in: ClassVar[bool] = False
+    fold_in_regime: ClassVar[str] = "none"
 
     def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
                  members: tuple[str, ...] = ("autorec", "biased-mf"),
@@ -94,8 +94,8 @@ class BlendedEnsemble(RatingModel):
     def forward(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
         return self.blend(self.blend_inputs(users, movies))[:, 0]
 
-    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
-        grids = torch.stack([m.score_all_movies(users) for m in self.member_models], dim=-1)
+    def score(self, users: torch.Tensor) -> torch.Tensor:
+        grids = torch.stack([m.score(users) for m in self.member_models], dim=-1)
         weights = self.blend.weight.view(len(self.members), -1)  # [M, F]
         movies = torch.arange(self.n_movies, device=users.device)
         features = self._features(users[:, None], movies[None, :])
@@ -104,7 +104,7 @@ class BlendedEnsemble(RatingModel):
 
     @torch.no_grad()
     def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
-                        ratings: torch.Tensor) -> None:
+                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
         for table, index in ((self.user_support, users), (self.movie_support, movies)):
             support = torch.log1p(torch.bincount(index, minlength=len(table)).float())
             table.copy_(support - support[index].mean())  # centred over the ratings

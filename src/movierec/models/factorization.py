@@ -85,7 +85,7 @@ class MatrixFactorization(IdTowerModel):
     def ratings_from_output(self, output: torch.Tensor) -> torch.Tensor:
         return sigmoid_range(output, *self.rating_range) if self.loss == "bce" else output
 
-    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
+    def score(self, users: torch.Tensor) -> torch.Tensor:
         """One matrix product plus biases: [U, n_movies]."""
         x = self.user(users) @ self.movie.embedding.weight.T
         if self.user.bias is not None and self.movie.bias is not None:

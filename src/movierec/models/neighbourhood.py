@@ -40,7 +40,7 @@ class ItemNeighbourhood(RatingModel):
 
     default_preset = "item-knn"
     training_regime: ClassVar[str] = "closed_form"
-    supports_fold_in: ClassVar[bool] = False
+    fold_in_regime: ClassVar[str] = "none"
 
     def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
                  k: int = 40, neighbours: int = 1000, shrink: float = 100.0,
@@ -65,7 +65,7 @@ class ItemNeighbourhood(RatingModel):
     # --- fitting ---------------------------------------------------------------------------
     @torch.no_grad()
     def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
-                        ratings: torch.Tensor) -> None:
+                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
         """Fit baselines and similarities to these ratings (replacing any earlier fit)."""
         users, movies = users.to(self.user.bias.device), movies.to(self.user.bias.device)
         ratings = ratings.to(self.user.bias)

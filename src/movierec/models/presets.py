@@ -16,12 +16,14 @@ import torch
 
 from movierec.errors import ConfigError
 from movierec.models.autoencoder import RowAutoencoder
-from movierec.models.base import RatingModel
+from movierec.models.base import Scorer
 from movierec.models.classifier import RatingClassifier
+from movierec.models.ease import EASE
 from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
 from movierec.models.mlp import ConcatMLP
 from movierec.models.neighbourhood import ItemNeighbourhood
+from movierec.models.popularity import Popularity
 from movierec.models.two_tower import TwoTower
 
 _SHAPE_ARGS = ("n_users", "n_movies", "rating_range")
@@ -36,10 +38,17 @@ class Preset:
     """A model class with the defaults (model and training) that reproduce one tutorial."""
 
     name: str
-    model_class: type[RatingModel]
+    model_class: type[Scorer]
     description: str
     model_defaults: Mapping[str, Any] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def does(self) -> str:
+        """"predicts ratings", "ranks" or "both" (a ranker with a rater for the stars)."""
+        cls = self.model_class
+        return {(True, False): "predicts ratings", (False, True): "ranks",
+                (True, True): "both"}[(cls.predicts_ratings, cls.ranks)]
 
     def option_names(self) -> list[str]:
         """Constructor options a caller may override (shape arguments excluded)."""
@@ -159,6 +168,15 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
                     "blend_l2": None, "blend_features": True, "refit": True,
                     "refit_epochs": 6}),
            _frozen({"num_threads": 1})),
+    # --- rankers: scores order movies, they are not ratings ----------------------------
+    Preset("popularity", Popularity,
+           "Ranks: the movies most users rated (the baseline every ranker must beat).",
+           _frozen({}), _frozen({})),
+    Preset("ease", EASE,
+           "Ranks: EASE (Steck 2019), closed-form item-item weights over 0/1 histories, "
+           "l2 500 (chosen on validation splits by benchmarks/topk.py).",
+           _frozen({"l2": 500.0}), _frozen({})),
+    # @rankers: helpers add presets above this line
 ]})
 
 
@@ -173,7 +191,7 @@ def get_preset(name: str) -> Preset:
 
 def build_model(preset: str, n_users: int, n_movies: int,
                 rating_range: tuple[float, float] = (1.0, 5.0), *, seed: int | None = None,
-                **options: Any) -> RatingModel:
+                **options: Any) -> Scorer:
     """Build the preset's model, with `options` overriding its defaults.
 
     `seed` seeds the weight initialisation (torch's global generator) when given.
@@ -191,15 +209,15 @@ def build_model(preset: str, n_users: int, n_movies: int,
     return model
 
 
-def model_from_config(config: Mapping[str, Any]) -> RatingModel:
-    """Rebuild the architecture `RatingModel.config()` described (weights load separately)."""
+def model_from_config(config: Mapping[str, Any]) -> Scorer:
+    """Rebuild the architecture `Scorer.config()` described (weights load separately)."""
     kwargs = dict(config)
     preset = kwargs.pop("preset", None)
     spec = get_preset(str(preset))
     missing = [name for name in _SHAPE_ARGS if name not in kwargs]
     if missing:
         raise ConfigError(f"model config lacks {', '.join(missing)}; it must come from "
-                          "RatingModel.config()")
+                          "Scorer.config()")
     model = build_model(spec.name, kwargs.pop("n_users"), kwargs.pop("n_movies"),
                         tuple(kwargs.pop("rating_range")), **kwargs)
     return model

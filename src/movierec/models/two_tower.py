@@ -106,14 +106,15 @@ class TwoTower(RatingModel):
     uses the mixture's inclusion rate, B * share + M / n_movies.
 
     `forward(users, movies)` returns the [B, B + M] logit matrix that `InBatchSoftmaxTask`
-    trains on (positives on the diagonal); `predict` and `score_all_movies` return cosine
+    trains on (positives on the diagonal); `predict` and `score` return cosine
     scores (not ratings): this model ranks, it does not predict stars.
     """
 
     default_preset = "two-tower"
     loss_name = "in_batch_softmax"
-    supports_fold_in = False
+    fold_in_regime: ClassVar[str] = "none"
     predicts_ratings: ClassVar[bool] = False
+    ranks: ClassVar[bool] = True
     uses_side_features: ClassVar[bool] = True
 
     def __init__(self, n_users: int, n_movies: int, rating_range: tuple[float, float] = (1.0, 5.0),
@@ -160,7 +161,7 @@ class TwoTower(RatingModel):
         target.copy_(source)
 
     def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
-                        ratings: torch.Tensor) -> None:
+                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
         """Interactions define the in-batch sampling rates (logQ) and each user's history."""
         self.set_sampling_probabilities(torch.bincount(movies, minlength=self.n_movies))
         if self.history:
@@ -200,7 +201,7 @@ class TwoTower(RatingModel):
     def predict(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
         return (self.user(users) * self.movie(movies)).sum(dim=-1)
 
-    def score_all_movies(self, users: torch.Tensor) -> torch.Tensor:
+    def score(self, users: torch.Tensor) -> torch.Tensor:
         return self.user(users) @ self.movie_vectors().T
 
     def parts(self) -> dict[str, nn.Module]:

@@ -107,8 +107,8 @@ def load_recommender(path: Path) -> Recommender:
     model.load_state_dict(load_tensors(str(path / WEIGHTS)))
     model.eval()
     rec.model = model
-    rec.user_ids = IdMap.from_list(config["user_ids"])
-    rec.movie_ids = IdMap.from_list(config["movie_ids"])
+    rec.user_ids = IdMap.from_list(config["user_ids"], kind="user")
+    rec.movie_ids = IdMap.from_list(config["movie_ids"], kind="movie")
     arrays = load_arrays(str(path / STATE))
     rec.seen = SeenMovies.from_arrays(arrays, (len(rec.user_ids), len(rec.movie_ids)))
     fallback = DampedBias()

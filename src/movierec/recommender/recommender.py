@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from movierec.data import IdMap, SeenMovies, validate_ratings
+from movierec.data import IdMap, SeenMovies, top_k_unseen, validate_ratings
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
-from movierec.models import RatingModel, build_model, encode_tower_features, get_preset
+from movierec.models import Scorer, build_model, encode_tower_features, get_preset
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Recommender:
         self.model_options = {k: v for k, v in options.items() if k not in TRAIN_FIELDS}
         self.train_config = TrainConfig.for_preset(model, seed=seed, progress=progress,
                                                    **self.train_options)
-        self.model: RatingModel | None = None
+        self.model: Scorer | None = None
         self.user_ids: IdMap | None = None
         self.movie_ids: IdMap | None = None
         self.seen: SeenMovies | None = None
@@ -79,10 +79,14 @@ class Recommender:
         given = ratings
         if self.model is None:
             self._build(given, users)
+        carved = False
         if not self.model.predicts_ratings:
             validation = None
         elif validation is None and self.validation_fraction > 0:
             ratings, validation = self._carve_validation(ratings)
+            carved = True
+        elif validation is not None:
+            validation = self._known_rows(validation)
         train = self._tensors(ratings)
         val = self._tensors(validation) if validation is not None else None
         trainer = Trainer(self._require_model(), self.train_config)
@@ -90,11 +94,23 @@ class Recommender:
         if train_parts is None:  # everything passed in counts as seen, carved validation too
             self.fallback = DampedBias().fit(given)
             every = self._tensors(given)
-            # models that read ratings at predict time (autoencoders) now see all of them
-            self.model.observe_ratings(every.users, every.movies, every.ratings)
+            if carved:  # models that read ratings when they score now see all of them
+                self.model.observe_ratings(every.users, every.movies, every.ratings,
+                                           every.timestamps)
             self.seen = SeenMovies.from_indices(every.users.numpy(), every.movies.numpy(),
                                                 len(self.user_ids), len(self.movie_ids))
         return self
+
+    def _known_rows(self, validation: pd.DataFrame) -> pd.DataFrame:
+        """The validation rows whose user and movie the model knows; the others are dropped
+        with a warning (a model cannot be scored on ids it never saw)."""
+        validation = validate_ratings(validation, source="validation passed to fit()")
+        known = (validation["user_id"].isin(self.user_ids.ids)
+                 & validation["movie_id"].isin(self.movie_ids.ids))
+        if not known.all():
+            log.warning("fit(): dropped %d of %d validation ratings whose user or movie is not "
+                        "in the training ratings", int((~known).sum()), len(validation))
+        return validation[known]
 
     def _carve_validation(self, ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Random validation rows whose user and movie both stay in the training part."""
@@ -105,8 +121,8 @@ class Recommender:
         return pd.concat([train, val[~known]]), val[known]
 
     def _build(self, ratings: pd.DataFrame, users: pd.DataFrame | None) -> None:
-        self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy())
-        self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy())
+        self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy(), kind="user")
+        self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy(), kind="movie")
         low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
         options = {"rating_range": (low, high), **self.model_options}
         features = None
@@ -122,20 +138,25 @@ class Recommender:
     def _tensors(self, ratings: pd.DataFrame) -> RatingTensors:
         users = self._require(self.user_ids).to_index(ratings["user_id"].to_numpy())
         movies = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
+        times = (torch.tensor(ratings["timestamp"].to_numpy(np.int64))
+                 if "timestamp" in ratings.columns else None)
         return RatingTensors(torch.from_numpy(users), torch.from_numpy(movies),
-                             torch.tensor(ratings["rating"].to_numpy(np.float32)))
+                             torch.tensor(ratings["rating"].to_numpy(np.float32)), times)
 
     def fold_in(self, ratings: pd.DataFrame, *, epochs: int = 40) -> list[int]:
-        """Fit the rows of the users in `ratings` (new ones are added) with all else frozen.
+        """Add the users in `ratings` (or replace known users' ratings) without retraining
+        the rest; returns the raw ids of the users that were new.
 
-        Returns the raw ids of the users that were new. Every other parameter stays
-        bit-identical; the movies must be known to the model. Presets that train as a whole
-        (autoencoders, the "best" ensemble) raise ConfigError: refit them instead.
+        Rankers that read histories (EASE, dae, item2vec, sasrec, popularity) store the
+        new histories and score them at once; iALS solves the new rows in closed form;
+        factorisation and MLP models train only those users' rows for `epochs`. Every other
+        parameter stays bit-identical; the movies must be known to the model. Presets that
+        train as a whole (autoencoders, item-knn, "best") raise ConfigError: refit them.
         """
         model = self._require_model()
         if not model.supports_fold_in:
-            raise ConfigError(f"preset {self.preset!r} cannot fold in users (each user is a "
-                              "column of its autoencoder layers); refit on all ratings")
+            raise ConfigError(f"preset {self.preset!r} cannot fold in users: it trains as a "
+                              "whole; refit on all ratings")
         ratings = validate_ratings(ratings, source="ratings passed to fold_in()")
         movie_idx = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
         raw_users = ratings["user_id"].to_numpy()
@@ -144,14 +165,17 @@ class Recommender:
             self.user_ids = self.user_ids.extend(np.asarray(new_users, dtype=np.int64))
             model.add_users(len(new_users))
         user_idx = self.user_ids.to_index(raw_users)
-        dense = "adam" if self.train_config.optimizer.startswith("sparse_") else None
-        config = self.train_config.replace(epochs=epochs, patience=None, progress=False,
-                                           lr_schedule="none",
-                                           optimizer=dense or self.train_config.optimizer)
-        data = RatingTensors(torch.from_numpy(user_idx), torch.from_numpy(movie_idx),
-                             torch.tensor(ratings["rating"].to_numpy(np.float32)))
-        rows = torch.from_numpy(np.unique(user_idx))
-        Trainer(model, config).fit(data, None, trainable_user_rows=rows)
+        data = self._tensors(ratings)
+        if model.fold_in_regime == "history":
+            model.set_user_histories(data.users, data.movies, data.ratings,  # type: ignore[attr-defined]
+                                     data.timestamps)
+        else:
+            dense = "adam" if self.train_config.optimizer.startswith("sparse_") else None
+            config = self.train_config.replace(epochs=epochs, patience=None, progress=False,
+                                               lr_schedule="none",
+                                               optimizer=dense or self.train_config.optimizer)
+            rows = torch.from_numpy(np.unique(user_idx))
+            Trainer(model, config).fit(data, None, trainable_user_rows=rows)
         self.seen = self._require(self.seen).with_user_rows(user_idx, movie_idx,
                                                             len(self.user_ids))
         return [int(u) for u in new_users]
@@ -160,6 +184,10 @@ class Recommender:
     def predict(self, pairs: pd.DataFrame, *, strict: bool = False) -> np.ndarray:
         """Predicted rating for each (user_id, movie_id) row, in input order."""
         model = self._require_model()
+        if not model.predicts_ratings:
+            raise ConfigError(f"preset {self.preset!r} ranks movies but does not predict "
+                              "ratings; use recommend(), or a preset that predicts ratings "
+                              "(`movierec presets` lists which do)")
         users = self.user_ids.to_index(pairs["user_id"].to_numpy(), missing="negative")
         movies = self.movie_ids.to_index(pairs["movie_id"].to_numpy(), missing="negative")
         known = (users >= 0) & (movies >= 0)
@@ -184,15 +212,15 @@ class Recommender:
     def recommend(self, user_id: int, k: int = 10, *, exclude_seen: bool = True,
                   unknown: Literal["error", "popular"] = "error",
                   candidates: Collection[int] | None = None) -> pd.DataFrame:
-        """Top-k movies for a known user: movie_id, title, score (predicted rating).
+        """Top-k movies for a known user: movie_id, title, score (the model's ranking score;
+        a predicted rating for rating models), best first.
 
         `candidates` restricts the answer to those movie ids (e.g. one genre); ids the model
         does not know are ignored.
         """
-        model = self._require_model()
-        if k < 1:
-            raise ConfigError(f"k must be at least 1, got {k}")
-        if user_id not in self.user_ids:
+        self._require_model()
+        _check_k(k)
+        if user_id not in self._require(self.user_ids):
             if unknown == "popular":
                 return self.popular(k)
             raise UnknownIdError(f"user {user_id} is not known to the model; fold_in() their "
@@ -200,26 +228,54 @@ class Recommender:
         user = int(self.user_ids.to_index([user_id])[0])
         if self.index is not None and candidates is None:
             return self._recommend_from_index(user, k, exclude_seen)
-        with torch.no_grad():
-            model.eval()
-            scores = model.score_all_movies(torch.tensor([user]))
-        if exclude_seen:
-            seen = self._require(self.seen).movies_of(user).astype(np.int64)
-            scores[0, torch.from_numpy(seen)] = -torch.inf
+        allowed = None
         if candidates is not None:
             wanted = self.movie_ids.to_index(np.fromiter(candidates, np.int64), missing="negative")
-            outside = torch.ones(len(self.movie_ids), dtype=torch.bool)
-            outside[torch.from_numpy(wanted[wanted >= 0])] = False
-            scores[0, outside] = -torch.inf
-        return self._top_movies(scores[0], k)
+            allowed = torch.zeros(len(self.movie_ids), dtype=torch.bool)
+            allowed[torch.from_numpy(wanted[wanted >= 0])] = True
+        positions, scores = self._top_k(np.array([user]), k, exclude_seen, allowed)
+        found = positions[0] >= 0
+        return self._movie_frame(positions[0][found], scores[0][found])
+
+    def recommend_many(self, user_ids: Collection[int], k: int = 10, *,
+                       exclude_seen: bool = True, block: int = 1024) -> pd.DataFrame:
+        """Top-k for many known users, scored in blocks: one frame of user_id, rank (1 =
+        best), movie_id, title, score, users in the order given."""
+        self._require_model()
+        _check_k(k)
+        raw = np.asarray(list(user_ids), dtype=np.int64)
+        users = self._require(self.user_ids).to_index(raw)
+        frames = []
+        for start in range(0, len(users), block):
+            batch = users[start:start + block]
+            positions, scores = self._top_k(batch, k, exclude_seen)
+            rows, ranks = np.nonzero(positions >= 0)
+            frame = self._movie_frame(positions[rows, ranks], scores[rows, ranks])
+            frame.insert(0, "rank", ranks + 1)
+            frame.insert(0, "user_id", raw[start:start + block][rows])
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=["user_id", "rank", "movie_id", "score"])
+        return pd.concat(frames, ignore_index=True)
+
+    def _top_k(self, users: np.ndarray, k: int, exclude_seen: bool,
+               allowed: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The model's scores for a block of user indices, through the one top-k rule."""
+        model = self._require_model()
+        with torch.no_grad():
+            model.eval()
+            scores = model.score(torch.from_numpy(users))
+        seen = self._require(self.seen) if exclude_seen else None
+        return top_k_unseen(scores, k, seen=seen, users=users, allowed=allowed)
 
     def movie_scores(self, user_id: int) -> pd.Series:
-        """Predicted rating of every movie for a known user (index movie_id), seen included."""
+        """The model's score of every movie for a known user (index movie_id), seen
+        included: predicted ratings for rating models, ranking scores for rankers."""
         model = self._require_model()
         user = self._require(self.user_ids).to_index([user_id])
         with torch.no_grad():
             model.eval()
-            scores = model.score_all_movies(torch.from_numpy(user))[0].numpy()
+            scores = model.score(torch.from_numpy(user))[0].cpu().numpy()
         return pd.Series(scores, index=self.movie_ids.ids, name="score")
 
     def build_index(self, kind: str = "exact", **params: object) -> MovieIndex:
@@ -239,40 +295,51 @@ class Recommender:
         exclude = [self._require(self.seen).movies_of(user)] if exclude_seen else None
         positions, _ = self.index.search(query, k, exclude=exclude)
         positions = positions[0][positions[0] >= 0]
-        with torch.no_grad():  # report the model's own predicted ratings as scores
-            scores = model.predict(torch.full((len(positions),), user),
-                                   torch.from_numpy(positions))
+        with torch.no_grad():  # report the model's own scores
+            scores = model.score(torch.tensor([user]))[0, torch.from_numpy(positions)]
         return self._movie_frame(positions, scores.numpy())
 
     def popular(self, k: int = 10) -> pd.DataFrame:
         """The k movies rated by most training users (a cold-start answer)."""
+        _check_k(k)
         counts = np.asarray(self._require(self.seen).matrix.sum(axis=0)).ravel()
-        return self._top_movies(torch.from_numpy(counts.astype(np.float32)), k)
+        positions, scores = top_k_unseen(torch.from_numpy(counts.astype(np.float32))[None], k)
+        return self._movie_frame(positions[0], scores[0])
 
     def similar_movies(self, movie_id: int, k: int = 10) -> pd.DataFrame:
-        """Movies whose embedding is most cosine-similar to the given movie's."""
+        """Movies most similar to the given one: cosine of the movie vectors, or, for
+        rankers over histories, the scores of a history holding only that movie."""
         model = self._require_model()
-        movie = int(self.movie_ids.to_index([movie_id])[0])
+        _check_k(k)
+        movie = int(self._require(self.movie_ids).to_index([movie_id])[0])
         with torch.no_grad():
-            vectors = torch.nn.functional.normalize(model.movie_vectors(), dim=1)
-            scores = vectors @ vectors[movie]
+            model.eval()
+            scores = model.similar_movie_scores(movie).clone()
         scores[movie] = -torch.inf
-        return self._top_movies(scores, k)
+        positions, values = top_k_unseen(scores[None], k)
+        found = positions[0] >= 0
+        return self._movie_frame(positions[0][found], values[0][found])
 
     def users_for_movie(self, movie_id: int, k: int = 100, *,
-                        exclude_seen: bool = True) -> pd.DataFrame:
-        """Users with the highest predicted rating for a movie (targeting): user_id, score."""
+                        exclude_seen: bool = True, block: int = 1024) -> pd.DataFrame:
+        """Users who score the movie highest (targeting): user_id, score."""
         model = self._require_model()
-        movie = int(self.movie_ids.to_index([movie_id])[0])
+        _check_k(k)
+        movie = int(self._require(self.movie_ids).to_index([movie_id])[0])
         n_users = len(self.user_ids)
         with torch.no_grad():
             model.eval()
-            scores = model.predict(torch.arange(n_users), torch.full((n_users,), movie))
+            if model.predicts_ratings:
+                scores = model.predict(torch.arange(n_users), torch.full((n_users,), movie))
+            else:
+                scores = torch.cat([model.score(users)[:, movie]
+                                    for users in torch.arange(n_users).split(block)])
         if exclude_seen:
             scores[torch.from_numpy(self._require(self.seen).users_of(movie)).long()] = -torch.inf
-        top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
-        return pd.DataFrame({"user_id": self.user_ids.to_raw(top.indices.numpy()),
-                             "score": top.values.numpy()})
+        positions, values = top_k_unseen(scores[None], k)
+        found = positions[0] >= 0
+        return pd.DataFrame({"user_id": self.user_ids.to_raw(positions[0][found]),
+                             "score": values[0][found]})
 
     def embeddings(self, kind: Literal["user", "movie"] = "movie") -> pd.DataFrame:
         """One row per user or movie: its raw id then the vector columns d0, d1, ..."""
@@ -287,11 +354,6 @@ class Recommender:
         if kind == "movie" and self.movies is not None:
             frame.insert(1, "title", self.movies["title"].reindex(ids.ids).to_numpy())
         return frame
-
-    def _top_movies(self, scores: torch.Tensor, k: int) -> pd.DataFrame:
-        k = min(k, int(torch.isfinite(scores).sum()))
-        top = torch.topk(scores, k)
-        return self._movie_frame(top.indices.numpy(), top.values.numpy())
 
     def _movie_frame(self, positions: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
         """movie_id, title (when known), score for movie indices, in the given order."""
@@ -326,7 +388,7 @@ class Recommender:
 
         return load_recommender(Path(path))
 
-    def _require_model(self) -> RatingModel:
+    def _require_model(self) -> Scorer:
         if self.model is None:
             raise NotFittedError("this Recommender is not fitted; call fit() or load() first")
         return self.model
@@ -335,3 +397,9 @@ class Recommender:
         if value is None:
             raise NotFittedError("this Recommender is not fitted; call fit() or load() first")
         return value
+
+
+def _check_k(k: int) -> None:
+    """Every list method takes k >= 1 (an int); anything else is a ConfigError."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ConfigError(f"k must be a whole number >= 1, got {k!r}")

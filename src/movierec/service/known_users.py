@@ -4,7 +4,7 @@ Serving changes only profile rows (fold-in); training users' vectors, the movie 
 the training users' seen movies stay bit-identical. So for matrix-factorisation models a
 numpy copy of those, taken at start-up, answers with one small matrix-vector product per
 request: no model lock, no torch call overhead. The copy is checked against the model's own
-`score_all_movies` at start-up; a model it does not reproduce gets no scorer (the service
+`score` at start-up; a model it does not reproduce gets no scorer (the service
 then asks the model itself, under the lock).
 """
 
@@ -70,7 +70,7 @@ class KnownUserScorer:
     def _check(self, model: MatrixFactorization, n_users: int) -> None:
         users = np.linspace(0, n_users - 1, min(n_users, CHECKED_USERS)).astype(np.int64)
         with torch.no_grad():
-            want = model.score_all_movies(torch.from_numpy(users)).numpy()
+            want = model.score(torch.from_numpy(users)).numpy()
         got = self.to_ratings(self.queries[users] @ self.items.T)
         worst = float(np.abs(got - want).max(initial=0.0))
         if worst > TOLERANCE:

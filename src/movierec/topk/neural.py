@@ -26,7 +26,7 @@ class PresetRanker:
 
     def score(self, users: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
-            return self.rec.model.score_all_movies(torch.from_numpy(users))
+            return self.rec.model.score(torch.from_numpy(users))
 
 
 class TwoTowerRanker(PresetRanker):

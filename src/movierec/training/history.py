@@ -17,7 +17,7 @@ class EpochRecord:
     training seconds (validation excluded) and the learning rate at the epoch's end."""
 
     epoch: int
-    train_loss: float
+    train_loss: float | None
     val_rmse: float | None
     val_mae: float | None
     seconds: float

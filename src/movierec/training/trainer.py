@@ -16,7 +16,7 @@ from torch import nn
 
 from movierec.errors import ConfigError
 from movierec.evaluate import metrics
-from movierec.models.base import RatingModel
+from movierec.models.base import RatingModel, Scorer
 from movierec.training.blending import cross_validated_l2, ridge_blend
 from movierec.training.config import TrainConfig
 from movierec.training.freezing import UserRowGuard, frozen_except
@@ -91,14 +91,17 @@ class Trainer:
     gradient (tested against autograd). The model's `training_regime` picks the loop:
     "minibatch" (shuffled rating triples), "full_batch" (the model's `matrix_objective`,
     one L-BFGS step per epoch), "closed_form" (fitted by `observe_ratings` alone: one record,
-    no epochs) or "members" (each member preset with its own training defaults, then the
-    blend weights by ridge regression on the validation split).
+    no epochs), "self_supervised" (rankers that define their own examples and loss:
+    `training_batches` and `batch_loss`), "members" (each member preset with its own
+    training defaults, then the blend weights by ridge regression on the validation split)
+    or "ranking_members" (the model's own `fit_members`, given this Trainer's config).
     """
 
-    def __init__(self, model: RatingModel, config: TrainConfig, task: Task | None = None) -> None:
+    def __init__(self, model: Scorer, config: TrainConfig, task: Task | None = None) -> None:
         self.model = model
         self.config = config
-        self.task = task if task is not None else task_for(model)
+        self.task = (task if task is not None or not isinstance(model, RatingModel)
+                     else task_for(model))
 
     def fit(self, train: RatingTensors, validation: RatingTensors | None = None, *,
             train_parts: Sequence[str] | None = None,
@@ -118,6 +121,10 @@ class Trainer:
             return self._fit_members(train, validation)
         if regime == "closed_form":
             return self._fit_closed_form(train, validation)
+        if regime == "self_supervised":
+            return self._fit_self_supervised(train)
+        if regime == "ranking_members":
+            return self.model.fit_members(train, self.config)  # type: ignore[operator]
         if (regime == "full_batch") != (cfg.optimizer == "lbfgs"):
             raise ConfigError(f"preset {self.model.preset!r} trains {regime}; optimizer "
                               f"{cfg.optimizer!r} does not fit it (full-batch models use "
@@ -180,13 +187,53 @@ class Trainer:
         train = train.to(self.config.device)
         started = time.perf_counter()
         with cpu_settings(self.config.cpu_threads):
-            model.observe_ratings(train.users, train.movies, train.ratings)
+            model.observe_ratings(train.users, train.movies, train.ratings, train.timestamps)
             seconds = time.perf_counter() - started
-            train_rmse, _ = rating_errors(model, train)
-            rmse, mae = (rating_errors(model, validation.to(self.config.device))
-                         if validation else (None, None))
+            loss = rmse = mae = None
+            if model.predicts_ratings:
+                loss = rating_errors(model, train)[0] ** 2
+                rmse, mae = (rating_errors(model, validation.to(self.config.device))
+                             if validation else (None, None))
         history = History(n_train=len(train), best_epoch=1)
-        history.records.append(EpochRecord(1, train_rmse**2, rmse, mae, seconds, 0.0))
+        history.records.append(EpochRecord(1, loss, rmse, mae, seconds, 0.0))
+        return history
+
+    def _fit_self_supervised(self, train: RatingTensors) -> History:
+        """Store the histories (`observe_ratings`, which may start from a closed form), then
+        each epoch steps the optimiser once per batch of the model's own examples; the
+        record's loss is the model's mean batch loss. No validation: rankers keep every
+        epoch (their epoch counts are chosen on validation splits by the benchmarks)."""
+        cfg, model = self.config, self.model.to(self.config.device)
+        train = train.to(cfg.device)
+        history = History(n_train=len(train))
+        with cpu_settings(cfg.cpu_threads):
+            torch.manual_seed(cfg.seed)
+            generator = torch.Generator(device=cfg.device).manual_seed(cfg.seed)
+            model.observe_ratings(train.users, train.movies, train.ratings, train.timestamps)
+            params = [p for p in model.parameters() if p.requires_grad]
+            optimizer = build_optimizer(params, cfg)
+            steps = model.steps_per_epoch(cfg.batch_size)  # type: ignore[operator]
+            with TrainingProgress(cfg.progress, cfg.epochs, steps) as progress:
+                for epoch in range(1, cfg.epochs + 1):
+                    progress.start_epoch(epoch)
+                    model.train()
+                    started, total, count = time.perf_counter(), 0.0, 0
+                    for batch in model.training_batches(cfg.batch_size, generator):  # type: ignore[operator]
+                        loss, examples = model.batch_loss(batch, generator)  # type: ignore[operator]
+                        optimizer.zero_grad()
+                        loss.backward()
+                        optimizer.step()
+                        model.after_step(batch)  # type: ignore[operator]
+                        total, count = total + float(loss.detach()) * examples, count + examples
+                        progress.advance()
+                    model.end_epoch()  # type: ignore[operator]
+                    record = EpochRecord(epoch, total / max(count, 1), None, None,
+                                         time.perf_counter() - started,
+                                         optimizer.param_groups[0]["lr"])
+                    history.records.append(record)
+                    progress.end_epoch(record)
+        history.best_epoch = len(history.records)
+        model.eval()
         return history
 
     def _run_full_batch_epoch(self, optimizer: torch.optim.Optimizer,

@@ -1,0 +1,34 @@
+"""`top_k_unseen`: the one rule for turning a block of scores into top-k movie lists, used by
+the facade, the exact index, evaluation and the service."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from movierec.data.seen import SeenMovies
+
+
+def top_k_unseen(scores: torch.Tensor, k: int, *, seen: SeenMovies | None = None,
+                 users: np.ndarray | None = None, allowed: torch.Tensor | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """([rows, k'] movie indices, [rows, k'] scores), best first, k' = min(k, n_movies).
+
+    `scores` is [rows, n_movies] (it is not modified). With `seen` and `users` (the user
+    index of each row), the movies each user rated score -inf; `allowed` (a boolean
+    [n_movies] mask) keeps only those movies. NaN scores count as -inf. Slots beyond a
+    row's finite candidates hold index -1 and score -inf.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
+    masked = torch.nan_to_num(scores, nan=-torch.inf, posinf=torch.finfo(torch.float32).max)
+    if seen is not None and users is not None:
+        rows, cols = seen.seen_positions(np.asarray(users, dtype=np.int64))
+        masked[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
+    if allowed is not None:
+        masked[:, ~allowed.cpu()] = -torch.inf
+    top = torch.topk(masked, min(k, masked.shape[1]), dim=1)
+    indices, values = top.indices.numpy().copy(), top.values.numpy().copy()
+    indices[~np.isfinite(values)] = -1
+    return indices, values
