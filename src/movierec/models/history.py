@@ -3,6 +3,7 @@ its weights; and `HistoryRanker`, the base of the rankers that score a user from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -149,3 +150,22 @@ class HistoryRanker(Scorer):
 
     def users_changed(self, rows: torch.Tensor) -> None:
         """Recompute per-user state for `rows` after their histories changed (none here)."""
+
+    # --- the Trainer's "self_supervised" regime (rankers trained by gradient) -----------
+    def steps_per_epoch(self, batch_size: int) -> int:
+        """Optimiser steps in one epoch (for the progress bar)."""
+        raise NotImplementedError
+
+    def training_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Any]:
+        """This epoch's batches of the model's own training examples, shuffled."""
+        raise NotImplementedError
+
+    def batch_loss(self, batch: Any, generator: torch.Generator) -> tuple[torch.Tensor, int]:
+        """(mean loss to backpropagate, number of examples it averages) for one batch."""
+        raise NotImplementedError
+
+    def after_step(self, batch: Any) -> None:
+        """Updates made outside autograd after each optimiser step (none by default)."""
+
+    def end_epoch(self) -> None:
+        """Work done once per epoch after its last step (none by default)."""
