@@ -62,6 +62,11 @@ class Scorer(nn.Module):
         raise ConfigError(f"preset {self.preset!r} ranks movies but does not predict ratings; "
                           "use recommend(), or a rating preset such as 'biased-mf' for stars")
 
+    def roles(self) -> dict[str, str | None]:
+        """Which preset orders the lists ("ranker") and which predicts the stars shown beside
+        them ("rater"; None when the model predicts no ratings). Composites name members."""
+        return {"ranker": self.preset, "rater": self.preset if self.predicts_ratings else None}
+
     def similar_movie_scores(self, movie: int) -> torch.Tensor:
         """[n_movies] similarity of every movie to `movie`: cosine of the movie vectors."""
         vectors = nn.functional.normalize(self.movie_vectors(), dim=1)
