@@ -79,3 +79,15 @@ def test_wider_search_raises_hnsw_recall_without_rebuild():
     index.set_search_params(ef_search=400)
     assert index.params["ef_search"] == 400 and index.index.hnsw.efSearch == 400
     assert recall() > narrow + 0.05
+
+
+def test_implicit_factor_rankers_serve_from_an_index(ratings_factory) -> None:
+    """iALS scores by a dot product: the exact index lists what recommend() lists."""
+    from movierec import Recommender
+
+    rec = Recommender("ials", progress=False, factors=8, iterations=3)
+    rec.fit(ratings_factory(n_users=40, n_movies=30, density=0.4, seed=2))
+    user = int(rec.user_ids.ids[0])
+    direct = rec.recommend(user, k=5)
+    rec.build_index("exact")
+    assert list(rec.recommend(user, k=5)["movie_id"]) == list(direct["movie_id"])

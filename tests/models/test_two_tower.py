@@ -1,4 +1,5 @@
-"""Two-tower retrieval: logits shape and corrections by hand; training separates taste groups."""
+"""Two-tower retrieval: logits shape and corrections by hand; training separates taste groups;
+new users join by their history."""
 
 import math
 
@@ -154,3 +155,43 @@ def test_mixed_negatives_push_never_rated_movies_down():
     in_batch_only = cold_share_in_top5(train_two_tower())
     mixed = cold_share_in_top5(train_two_tower(mixed_negatives=32))
     assert mixed < 0.05 < in_batch_only
+
+
+# --- fold-in: new users join by their history ---------------------------------------------
+def test_add_users_appends_average_users_and_keeps_the_others():
+    model = TwoTower(4, 6, dim=3, hidden=(), out_dim=3, user_fields=(3,), history=True)
+    model.user.codes.copy_(torch.tensor([[1], [2], [1], [1]]))  # code 0 (unknown): unused
+    model.observe_ratings(torch.tensor([0, 0, 1, 2, 3]), torch.tensor([1, 3, 2, 0, 5]),
+                          torch.ones(5))
+    ids, field = model.user.embedding.weight.detach().clone(), model.user.fields[0].weight
+    untrained_unknown = field.detach().clone()
+    with torch.no_grad():
+        before = model.user_vectors()
+    model.add_users(2)
+    assert model.n_users == 6 and model.user.embedding.num_embeddings == 6
+    torch.testing.assert_close(model.user.embedding.weight[4:], ids.mean(0).expand(2, -1))
+    assert model.user.codes[4:].eq(0).all() and model.user.history_indptr.tolist()[-3:] == [5] * 3
+    expected_unknown = (3 * untrained_unknown[1] + untrained_unknown[2]) / 4
+    torch.testing.assert_close(field[0], expected_unknown)  # frequency-weighted mean
+    assert torch.equal(field[1:], untrained_unknown[1:])
+    with torch.no_grad():
+        assert torch.equal(model.user_vectors()[:4], before)
+        model.add_users(1)  # code 0 is now held by users 4 and 5: it stays as it is
+    torch.testing.assert_close(field[0], expected_unknown)
+
+
+def test_set_user_histories_replaces_only_those_users_rows():
+    model = TwoTower(2, 4, dim=3, hidden=(), out_dim=3, history=True)
+    model.observe_ratings(torch.tensor([0, 0, 1]), torch.tensor([1, 3, 2]), torch.ones(3))
+    model.add_users(1)
+    model.set_user_histories(torch.tensor([2, 2, 2, 1]), torch.tensor([0, 0, 3, 1]),
+                             torch.ones(4))
+    assert model.user.history_indptr.tolist() == [0, 2, 3, 5]
+    assert model.user.history_items.tolist() == [1, 3, 1, 0, 3]  # duplicates dropped
+    with torch.no_grad():
+        model.user.embedding.weight[2] = model.user.embedding.weight[0]
+        vectors = model.user_vectors()
+    assert not torch.equal(vectors[2], vectors[0])
+    model.set_user_histories(torch.tensor([2, 2]), torch.tensor([3, 1]), torch.ones(2))
+    with torch.no_grad():  # same id row, same history: same vector
+        torch.testing.assert_close(model.user_vectors()[2], vectors[0])

@@ -110,7 +110,8 @@ def train(
     resume: Annotated[bool, typer.Option(
         "--resume", help="With --ratings: continue from the last epoch checkpoint.")] = False,
 ) -> None:
-    """Train a preset, report held-out RMSE/MAE, and save the model folder."""
+    """Train a preset, report held-out RMSE/MAE (when it predicts ratings) and top-k metrics
+    (when it ranks), and save the model folder."""
     if ratings is not None:
         from movierec.cli.scale import run_scale_train
 
@@ -131,12 +132,19 @@ def train(
     rec.save(out)
     if plot and rec.history is not None:
         rec.history.plot(out / "loss_curve.png")
-    console.print(f"saved [bold]{model}[/] to {out} "
-                  f"({rec.history.ratings_per_second:,.0f} ratings/s)")
-    if test is not None and rec.model.predicts_ratings:  # retrieval scores are not ratings
+    console.print(f"saved [bold]{model}[/] to {out} ({rec.history.train_seconds:.1f}s of "
+                  f"training); lists by {rec.roles()['ranker']}, stars by "
+                  f"{rec.roles()['rater'] or 'nothing (a ranker only)'}")
+    if test is None:
+        return
+    if rec.predicts_ratings:  # a ranker's scores are not ratings: no RMSE of them
         predicted = rec.predict(test)
         console.print(f"held-out RMSE {rmse(predicted, test['rating']):.4f}  "
                       f"MAE {mae(predicted, test['rating']):.4f} on {len(test):,} ratings")
+    found = rec.ranking_metrics(test, ks=(10,))
+    console.print(f"held-out top-10 over all {len(rec.movie_ids):,} movies, rated ones "
+                  f"excluded: NDCG {found['ndcg@10']:.4f}  recall {found['recall@10']:.4f}  "
+                  f"hit rate {found['hit_rate@10']:.4f} ({found['n_test']:,} test ratings)")
 
 
 @app.command()

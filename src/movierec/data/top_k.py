@@ -22,7 +22,8 @@ def top_k_unseen(scores: torch.Tensor, k: int, *, seen: SeenMovies | None = None
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
     scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
-    masked = torch.nan_to_num(scores, nan=-torch.inf, posinf=torch.finfo(torch.float32).max)
+    masked = torch.nan_to_num(scores, nan=-torch.inf, posinf=torch.finfo(torch.float32).max,
+                              neginf=-torch.inf)
     if seen is not None and users is not None:
         rows, cols = seen.seen_positions(np.asarray(users, dtype=np.int64))
         masked[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf

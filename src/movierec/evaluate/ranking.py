@@ -58,7 +58,8 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
     for start in _blocks(len(users), block, progress, "top-k metrics"):
         batch = users[start:start + block]
         top = top_k_indices(scorer, batch, k_max, seen)
-        hits = np.take_along_axis(relevant[batch].toarray(), top, axis=1)
+        hits = np.take_along_axis(relevant[batch].toarray(), np.maximum(top, 0), axis=1)
+        hits &= top >= 0
         n_rel = np.diff(relevant.indptr)[batch]
         for k in ks:
             h = hits[:, :k]
@@ -72,7 +73,8 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
             sums[f"hit_rate@{k}"] += (found > 0).sum()
             sums[f"map@{k}"] += ((precision_at * h).sum(axis=1) / np.minimum(n_rel, k)).sum()
             sums[f"mrr@{k}"] += (1.0 / first).sum()
-            covered[k][top[:, :k].ravel()] = True
+            listed = top[:, :k].ravel()
+            covered[k][listed[listed >= 0]] = True
     result = {name: total / len(users) for name, total in sums.items()}
     result.update({f"coverage@{k}": float(covered[k].mean()) for k in ks})
     return result

@@ -3,14 +3,20 @@
 from movierec.models.autoencoder import KernelLinear, RowAutoencoder
 from movierec.models.base import RatingModel, Scorer
 from movierec.models.classifier import RatingClassifier
+from movierec.models.denoising import DenoisingAutoencoder
 from movierec.models.ease import EASE
 from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
 from movierec.models.history import HistoryRanker, UserHistory
+from movierec.models.implicit_mf import ImplicitALS, ImplicitBPR, ImplicitFactors
+from movierec.models.item2vec import Item2Vec
 from movierec.models.mlp import ConcatMLP
 from movierec.models.neighbourhood import ItemNeighbourhood
 from movierec.models.popularity import Popularity
 from movierec.models.presets import PRESETS, Preset, build_model, get_preset, model_from_config
+from movierec.models.ranking_blend import RankingBlend
+from movierec.models.retrieve_rank import RetrieveThenRank
+from movierec.models.sequential import SASRec
 from movierec.models.tower_features import TowerFeatures, encode_tower_features
 from movierec.models.towers import IdTower, sigmoid_range
 from movierec.models.two_tower import TwoTower
@@ -20,16 +26,24 @@ __all__ = [
     "PRESETS",
     "BlendedEnsemble",
     "ConcatMLP",
+    "DenoisingAutoencoder",
     "HistoryRanker",
     "IdTower",
+    "ImplicitALS",
+    "ImplicitBPR",
+    "ImplicitFactors",
+    "Item2Vec",
     "ItemNeighbourhood",
     "KernelLinear",
     "MatrixFactorization",
     "Popularity",
     "Preset",
+    "RankingBlend",
     "RatingClassifier",
     "RatingModel",
+    "RetrieveThenRank",
     "RowAutoencoder",
+    "SASRec",
     "Scorer",
     "TowerFeatures",
     "TwoTower",

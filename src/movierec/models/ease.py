@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
 
 from movierec.errors import ConfigError
+from movierec.models.gram import item_gram, regularised_inverse
 from movierec.models.history import HistoryRanker
 
 
@@ -29,10 +29,9 @@ class EASE(HistoryRanker):
         nn.init.zeros_(self.item_item.weight)
 
     def fit_history(self) -> None:
-        x = self.interactions()
-        gram = torch.from_numpy((x.T @ x).toarray().astype(np.float64))
-        gram.diagonal().add_(self.l2)
-        precision = torch.linalg.inv(gram)
+        gram = item_gram(self.interactions())
+        precision = regularised_inverse(gram, torch.full((self.n_movies,), self.l2,
+                                                         dtype=torch.float64))
         weights = -precision / precision.diagonal()
         weights.diagonal().zero_()
         self.item_item.weight.copy_(weights.T.float())  # Linear computes x W'

@@ -18,12 +18,18 @@ from movierec.errors import ConfigError
 from movierec.models.autoencoder import RowAutoencoder
 from movierec.models.base import Scorer
 from movierec.models.classifier import RatingClassifier
+from movierec.models.denoising import DenoisingAutoencoder
 from movierec.models.ease import EASE
 from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.factorization import MatrixFactorization
+from movierec.models.implicit_mf import ImplicitALS, ImplicitBPR
+from movierec.models.item2vec import Item2Vec
 from movierec.models.mlp import ConcatMLP
 from movierec.models.neighbourhood import ItemNeighbourhood
 from movierec.models.popularity import Popularity
+from movierec.models.ranking_blend import RankingBlend
+from movierec.models.retrieve_rank import RetrieveThenRank
+from movierec.models.sequential import SASRec
 from movierec.models.two_tower import TwoTower
 
 _SHAPE_ARGS = ("n_users", "n_movies", "rating_range")
@@ -42,13 +48,16 @@ class Preset:
     description: str
     model_defaults: Mapping[str, Any] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
+    # a rating preset the facade fits beside a ranker for the stars shown next to its lists
+    rater: str | None = None
 
     @property
     def does(self) -> str:
         """"predicts ratings", "ranks" or "both" (a ranker with a rater for the stars)."""
         cls = self.model_class
+        rates = cls.predicts_ratings or self.rater is not None
         return {(True, False): "predicts ratings", (False, True): "ranks",
-                (True, True): "both"}[(cls.predicts_ratings, cls.ranks)]
+                (True, True): "both"}[(rates, cls.ranks)]
 
     def option_names(self) -> list[str]:
         """Constructor options a caller may override (shape arguments excluded)."""
@@ -176,6 +185,60 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            "Ranks: EASE (Steck 2019), closed-form item-item weights over 0/1 histories, "
            "l2 500 (chosen on validation splits by benchmarks/topk.py).",
            _frozen({"l2": 500.0}), _frozen({})),
+    Preset("ranking-blend", RankingBlend,
+           "Ranks: a blend of ranker presets (`members`), each user's scores standardised, "
+           "weights chosen by NDCG@10 on a held-out 10% of the training ratings, then every "
+           "member refitted on all of them.",
+           _frozen({"members": ("ease", "popularity"), "weights": None}), _frozen({})),
+    Preset("retrieve-rank", RetrieveThenRank,
+           "Ranks: retrieve then rank: the retriever's (two-tower) 100 best unseen movies per "
+           "user, ordered by the ranker (EASE); movies outside them are not listed.",
+           _frozen({"members": ("two-tower", "ease"), "candidates": 100}), _frozen({})),
+    Preset("sasrec", SASRec,
+           "Ranks: SASRec (Kang & McAuley 2018), 2 causal self-attention blocks over each "
+           "user's latest 50 ratings in time order, full-softmax next-movie cross-entropy "
+           "(settings from manual searches on ml-100k leave-last-out validation splits).",
+           _frozen({"max_len": 50, "dim": 64, "layers": 2, "heads": 1, "dropout": 0.2}),
+           _frozen({"epochs": 30, "batch_size": 64, "lr": 3e-3, "optimizer": "adamw",
+                    "weight_decay": 0.0, "num_threads": 1})),
+    Preset("dae", DenoisingAutoencoder,
+           "Ranks: denoising item autoencoder, DLAE closed-form item-item weights (dropout "
+           "0.5, l2 200) plus a 64-unit tanh path, 40 epochs of denoising (settings chosen "
+           "on ml-100k validation splits by benchmarks/topk.py).",
+           _frozen({"dropout": 0.5, "l2": 200.0, "hidden": 64, "item_item_lr": 1e-5}),
+           _frozen({"epochs": 40, "batch_size": 128, "lr": 1e-3, "optimizer": "adam",
+                    "num_threads": 1})),
+    Preset("item2vec", Item2Vec,
+           "Ranks: item2vec (Barkan & Koenigstein 2016), 64-d movie vectors from full-softmax "
+           "skip-gram over movies rated within 5 of each other in a user's time order; needs "
+           "timestamps.",
+           _frozen({"window": 5, "dim": 64}),
+           _frozen({"epochs": 20, "batch_size": 512, "lr": 1e-2, "optimizer": "adam",
+                    "num_threads": 1})),
+    Preset("ials", ImplicitALS,
+           "Ranks: iALS (Hu, Koren & Volinsky 2008; the `implicit` library), 128 factors, l2 "
+           "10, confidence 1, 15 sweeps (chosen on the ml-100k random validation split by "
+           "benchmarks/topk.py); new users solved exactly.",
+           _frozen({"factors": 128, "regularization": 10.0, "alpha": 1.0, "iterations": 15}),
+           _frozen({"num_threads": 1})),
+    Preset("bpr", ImplicitBPR,
+           "Ranks: BPR-MF (Rendle et al. 2009; the `implicit` library), 64 factors + a movie "
+           "bias, learning rate 0.01 (chosen on validation splits by benchmarks/topk.py), 100 "
+           "epochs; each user is the mean of their movies' factors.",
+           _frozen({"factors": 64, "learning_rate": 0.01, "regularization": 0.01,
+                    "iterations": 100}),
+           _frozen({"num_threads": 1})),
+    Preset("top-k", RankingBlend,
+           "Ranks, with stars from biased-mf: movierec's best lists. A blend of dae, item2vec "
+           "and EASE, each user's scores standardised, weights chosen by NDCG@10 on a held-out "
+           "10% of the training ratings, then every member refitted on all of them; the stars "
+           "beside each movie come from biased-mf.",
+           # member settings from validation searches on ml-latest-small (docs/benchmarks.md)
+           _frozen({"members": ("dae", "item2vec", "ease"),
+                    "member_options": ({"dropout": 0.25, "l2": 100.0, "epochs": 10},
+                                       {"window": 3}, {"l2": 250.0}),
+                    "weights": None}), _frozen({}),
+           rater="biased-mf"),
     # @rankers: helpers add presets above this line
 ]})
 

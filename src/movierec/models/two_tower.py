@@ -54,6 +54,42 @@ class Tower(nn.Module):
                                          torch.bincount(rows, minlength=n).cumsum(0)])
         self.history_items = items
 
+    def replace_history(self, rows: torch.Tensor, items: torch.Tensor) -> None:
+        """The rows in `rows` (one per item) now hold exactly these items; the others keep
+        theirs."""
+        device = self.history_indptr.device
+        rows, items = rows.to(device), items.to(device)
+        owners = torch.repeat_interleave(torch.arange(len(self.history_indptr) - 1,
+                                                      device=device), self.history_indptr.diff())
+        keep = ~torch.isin(owners, rows)
+        self.set_history(torch.cat([owners[keep], rows]),
+                         torch.cat([self.history_items[keep], items]))
+
+    def add_rows(self, n: int) -> None:
+        """Append `n` rows: id embedding at the mean row (an average user or movie), unknown
+        features (code 0, no tags) and an empty history; existing rows score as before.
+
+        A field's unknown code that no existing row holds was never trained (its embedding is
+        still random) and changes no existing row's vector: it becomes the frequency-weighted
+        mean of the field's embeddings. On ml-100k (10% of users folded in, 80/20 split),
+        those users ranked at NDCG@10 0.229 with random unknown-code embeddings, below
+        popularity (0.249); 0.370 with the mean (0.410 when trained). Id rows at zero instead
+        of the mean: 0.3696 vs 0.3702."""
+        for field, table in enumerate(self.fields):
+            counts = torch.bincount(self.codes[:, field], minlength=table.num_embeddings)
+            if counts[0] == 0 and counts.sum() > 0:
+                with torch.no_grad():
+                    table.weight[0] = counts.to(table.weight.dtype) @ table.weight / counts.sum()
+        old = self.embedding.weight
+        start = old.detach().mean(dim=0, keepdim=True).expand(n, -1)
+        self.embedding.weight = nn.Parameter(torch.cat([old.detach(), start]),
+                                             requires_grad=old.requires_grad)
+        self.embedding.num_embeddings += n
+        self.codes = torch.cat([self.codes, self.codes.new_zeros((n, self.codes.shape[1]))])
+        self.tag_matrix = torch.cat([self.tag_matrix,
+                                     self.tag_matrix.new_zeros((n, self.tag_matrix.shape[1]))])
+        self.history_indptr = torch.cat([self.history_indptr, self.history_indptr[-1:].expand(n)])
+
     def _history_mean(self, index: torch.Tensor, leave_out: torch.Tensor | None) -> torch.Tensor:
         """Mean history embedding per row; `leave_out` drops one item from each row's mean
         (its training positive, so the tower cannot learn to copy its own input)."""
@@ -106,13 +142,17 @@ class TwoTower(RatingModel):
     uses the mixture's inclusion rate, B * share + M / n_movies.
 
     `forward(users, movies)` returns the [B, B + M] logit matrix that `InBatchSoftmaxTask`
-    trains on (positives on the diagonal); `predict` and `score` return cosine
-    scores (not ratings): this model ranks, it does not predict stars.
+    trains on (positives on the diagonal); `score` and `predict` return cosines: this model
+    ranks, it predicts no stars.
+
+    Fold-in: a new user's id embedding starts at the mean user row, their demographics are
+    unknown, and their history feeds the tower; nothing trains (built with `history=False`,
+    every new user is that average user).
     """
 
     default_preset = "two-tower"
     loss_name = "in_batch_softmax"
-    fold_in_regime: ClassVar[str] = "none"
+    fold_in_regime: ClassVar[str] = "history"
     predicts_ratings: ClassVar[bool] = False
     ranks: ClassVar[bool] = True
     uses_side_features: ClassVar[bool] = True
@@ -195,10 +235,9 @@ class TwoTower(RatingModel):
         uniform = (len(candidates) - batch) / self.n_movies
         return torch.log(batch * self.log_q[candidates].exp() + uniform)
 
-    def ratings_from_output(self, output: torch.Tensor) -> torch.Tensor:
-        return output
-
     def predict(self, users: torch.Tensor, movies: torch.Tensor) -> torch.Tensor:
+        """Cosine of each (user, movie) pair, the pair form of `score` (the export's scoring
+        graph reads it): not a rating, so the facade refuses `predict` for this model."""
         return (self.user(users) * self.movie(movies)).sum(dim=-1)
 
     def score(self, users: torch.Tensor) -> torch.Tensor:
@@ -214,7 +253,18 @@ class TwoTower(RatingModel):
         return self.movie(torch.arange(self.n_movies, device=self.log_q.device))
 
     def user_tables(self) -> list[nn.Embedding]:
-        raise ConfigError("two-tower cannot fold in users: refit on all ratings")
+        return [self.user.embedding]
 
     def add_users(self, n: int) -> None:
-        self.user_tables()
+        """Append `n` users (`Tower.add_rows`); `set_user_histories` then gives them theirs."""
+        if n < 0:
+            raise ValueError(f"add_users needs n >= 0, got {n}")
+        self.user.add_rows(n)
+        self.n_users += n
+
+    def set_user_histories(self, users: torch.Tensor, movies: torch.Tensor,
+                           ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
+        """Fold-in: the users in `users` (a row index per rating) now have exactly these
+        rated movies in their history (order and ratings do not matter to the mean)."""
+        if self.history:
+            self.user.replace_history(users, movies)

@@ -26,9 +26,9 @@ from movierec.recommender.recommender import Recommender
 from movierec.training import History
 
 FORMAT_VERSION = 1
-CONFIG, WEIGHTS, STATE, MOVIES, HISTORY, INDEX = (
+CONFIG, WEIGHTS, STATE, MOVIES, HISTORY, INDEX, RATER = (
     "config.json", "weights.safetensors", "state.safetensors", "movies.parquet", "history.json",
-    "index")
+    "index", "rater")
 
 
 def save_recommender(rec: Recommender, path: Path) -> Path:
@@ -48,6 +48,7 @@ def save_recommender(rec: Recommender, path: Path) -> Path:
             "user_ids": rec.user_ids.to_list(),
             "movie_ids": rec.movie_ids.to_list(),
             "global_mean": rec.fallback.mean_,
+            "rater": rec.rater.preset if rec.rater is not None else None,
         }
         (staging / CONFIG).write_text(json.dumps(config, indent=2))
         weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
@@ -66,6 +67,8 @@ def save_recommender(rec: Recommender, path: Path) -> Path:
             rec.history.save_json(staging / HISTORY)
         if rec.index is not None:
             rec.index.save(staging / INDEX)
+        if rec.rater is not None:  # the rater's own model folder, inside this one
+            save_recommender(rec.rater, staging / RATER)
         _swap_into_place(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -100,8 +103,9 @@ def load_recommender(path: Path) -> Recommender:
     if version != FORMAT_VERSION:
         raise DataFormatError(f"{config_file} has format_version {version}; this movierec reads "
                               f"version {FORMAT_VERSION}: upgrade movierec or re-save the model")
+    rater = config.get("rater")
     rec = Recommender(config["preset"], validation_fraction=config["validation_fraction"],
-                      seed=config["seed"], progress=False,
+                      seed=config["seed"], progress=False, rater=rater,
                       **config["train_options"], **config["model_options"])
     model = model_from_config(config["model"])
     model.load_state_dict(load_tensors(str(path / WEIGHTS)))
@@ -121,6 +125,8 @@ def load_recommender(path: Path) -> Recommender:
         rec.movies = pd.read_parquet(path / MOVIES).set_index("movie_id", drop=False)
     if (path / HISTORY).exists():
         rec.history = History.load_json(path / HISTORY)
+    if rater is not None:
+        rec.rater = load_recommender(path / RATER)
     if (path / INDEX).is_dir():
         from movierec.index import load_index
 

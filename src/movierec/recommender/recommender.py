@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TRAIN_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
+_PRESET = object()  # "the preset's default" for options where None means "none"
 
 
 class Recommender:
@@ -36,11 +37,24 @@ class Recommender:
     Unknown-id rule for `predict`: a user or movie unseen in training gets the damped-bias
     estimate (global mean + the known movie's or user's bias, 0 for the unknown side),
     clipped to the rating range; `strict=True` raises `UnknownIdError` instead.
+
+    `rater`: a rating preset fitted beside a ranker on the same ratings, which answers
+    `predict` (the stars shown next to the ranker's lists); the preset's own default when
+    not given (the "top-k" preset has one), None for none.
     """
 
     def __init__(self, model: str = "biased-mf", *, validation_fraction: float = 0.05,
-                 seed: int = 0, progress: bool = True, **options: object) -> None:
-        get_preset(model)  # unknown name -> ConfigError listing the presets
+                 seed: int = 0, progress: bool = True, rater: str | object | None = _PRESET,
+                 **options: object) -> None:
+        spec = get_preset(model)  # unknown name -> ConfigError listing the presets
+        self.rater_preset = spec.rater if rater is _PRESET else rater
+        if self.rater_preset is not None:
+            if spec.model_class.predicts_ratings:
+                raise ConfigError(f"preset {model!r} predicts ratings itself; a rater is for "
+                                  "rankers (rater=None)")
+            if not get_preset(str(self.rater_preset)).model_class.predicts_ratings:
+                raise ConfigError(f"rater {self.rater_preset!r} does not predict ratings; pick "
+                                  "a rating preset such as 'biased-mf'")
         if not 0.0 <= validation_fraction < 1.0:
             raise ConfigError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
         self.preset = model
@@ -58,6 +72,7 @@ class Recommender:
         self.movies: pd.DataFrame | None = None
         self.history: History | None = None
         self.index: MovieIndex | None = None
+        self.rater: Recommender | None = None
 
     # ----------------------------------------------------------------- training
     def fit(self, ratings: pd.DataFrame, validation: pd.DataFrame | None = None, *,
@@ -80,13 +95,11 @@ class Recommender:
         if self.model is None:
             self._build(given, users)
         carved = False
-        if not self.model.predicts_ratings:
-            validation = None
-        elif validation is None and self.validation_fraction > 0:
+        if validation is not None:
+            validation = self._known_rows(validation)
+        elif self.model.predicts_ratings and self.validation_fraction > 0:
             ratings, validation = self._carve_validation(ratings)
             carved = True
-        elif validation is not None:
-            validation = self._known_rows(validation)
         train = self._tensors(ratings)
         val = self._tensors(validation) if validation is not None else None
         trainer = Trainer(self._require_model(), self.train_config)
@@ -99,7 +112,24 @@ class Recommender:
                                            every.timestamps)
             self.seen = SeenMovies.from_indices(every.users.numpy(), every.movies.numpy(),
                                                 len(self.user_ids), len(self.movie_ids))
+            if self.rater_preset is not None:
+                self.rater = Recommender(str(self.rater_preset), seed=self.seed,
+                                         validation_fraction=self.validation_fraction,
+                                         progress=self.train_config.progress)
+                self.rater.fit(given, movies=movies, users=users)
         return self
+
+    @property
+    def predicts_ratings(self) -> bool:
+        """True when `predict` answers: the model predicts ratings or a rater does."""
+        return self._require_model().predicts_ratings or self.rater is not None
+
+    def roles(self) -> dict[str, str | None]:
+        """Which preset orders the lists and which predicts the stars (None: no stars)."""
+        roles = self._require_model().roles()
+        if self.rater is not None:
+            roles["rater"] = self.rater.preset
+        return roles
 
     def _known_rows(self, validation: pd.DataFrame) -> pd.DataFrame:
         """The validation rows whose user and movie the model knows; the others are dropped
@@ -178,6 +208,8 @@ class Recommender:
             Trainer(model, config).fit(data, None, trainable_user_rows=rows)
         self.seen = self._require(self.seen).with_user_rows(user_idx, movie_idx,
                                                             len(self.user_ids))
+        if self.rater is not None:
+            self.rater.fold_in(ratings, epochs=epochs)
         return [int(u) for u in new_users]
 
     # ----------------------------------------------------------------- scoring
@@ -185,9 +217,11 @@ class Recommender:
         """Predicted rating for each (user_id, movie_id) row, in input order."""
         model = self._require_model()
         if not model.predicts_ratings:
+            if self.rater is not None:
+                return self.rater.predict(pairs, strict=strict)
             raise ConfigError(f"preset {self.preset!r} ranks movies but does not predict "
-                              "ratings; use recommend(), or a preset that predicts ratings "
-                              "(`movierec presets` lists which do)")
+                              "ratings; use recommend(), or fit it with a rater "
+                              "(Recommender(..., rater='biased-mf'))")
         users = self.user_ids.to_index(pairs["user_id"].to_numpy(), missing="negative")
         movies = self.movie_ids.to_index(pairs["movie_id"].to_numpy(), missing="negative")
         known = (users >= 0) & (movies >= 0)
@@ -267,6 +301,29 @@ class Recommender:
             scores = model.score(torch.from_numpy(users))
         seen = self._require(self.seen) if exclude_seen else None
         return top_k_unseen(scores, k, seen=seen, users=users, allowed=allowed)
+
+    def ranking_metrics(self, test: pd.DataFrame, ks: Sequence[int] = (10, 20),
+                        progress: bool = False) -> dict[str, float]:
+        """Full-catalogue Recall/Precision/NDCG/HitRate/MAP/MRR@k and coverage of this model's
+        lists (seen movies excluded) against `test`'s (user_id, movie_id) rows; rows whose
+        user or movie the model does not know are left out, and counted in "n_test"."""
+        from movierec.evaluate.ranking import ranking_metrics
+
+        model = self._require_model()
+        users = self._require(self.user_ids).to_index(test["user_id"].to_numpy(),
+                                                      missing="negative")
+        movies = self.movie_ids.to_index(test["movie_id"].to_numpy(), missing="negative")
+        known = (users >= 0) & (movies >= 0)
+        if not known.any():
+            raise ConfigError("no test row has a user and a movie the model knows")
+
+        def scorer(block: np.ndarray) -> torch.Tensor:
+            with torch.no_grad():
+                return model.eval().score(torch.from_numpy(block))
+
+        result = ranking_metrics(scorer, users[known], movies[known], len(self.movie_ids),
+                                 seen=self.seen, ks=ks, progress=progress)
+        return {**result, "n_test": int(known.sum())}
 
     def movie_scores(self, user_id: int) -> pd.Series:
         """The model's score of every movie for a known user (index movie_id), seen

@@ -14,7 +14,8 @@ import pandas as pd
 @dataclass(frozen=True)
 class EpochRecord:
     """One epoch: mean train loss, validation RMSE/MAE (None without validation),
-    training seconds (validation excluded) and the learning rate at the epoch's end."""
+    training seconds (validation excluded), the learning rate at the epoch's end and, for
+    rankers scored on a validation split, NDCG@10 there."""
 
     epoch: int
     train_loss: float | None
@@ -22,6 +23,7 @@ class EpochRecord:
     val_mae: float | None
     seconds: float
     lr: float
+    val_ndcg: float | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from movierec.training.history import EpochRecord, History
 from movierec.training.members import MemberJob, MemberResult, run_member_jobs
 from movierec.training.optim import build_optimizer, build_schedule
 from movierec.training.progress import TrainingProgress
+from movierec.training.ranking_members import fit_ranking_members
 from movierec.training.tasks import Task, task_for
 from movierec.training.tensors import RatingTensors
 
@@ -94,7 +95,7 @@ class Trainer:
     no epochs), "self_supervised" (rankers that define their own examples and loss:
     `training_batches` and `batch_loss`), "members" (each member preset with its own
     training defaults, then the blend weights by ridge regression on the validation split)
-    or "ranking_members" (the model's own `fit_members`, given this Trainer's config).
+    or "ranking_members" (a blend of rankers: members, then weights by validation NDCG).
     """
 
     def __init__(self, model: Scorer, config: TrainConfig, task: Task | None = None) -> None:
@@ -124,7 +125,8 @@ class Trainer:
         if regime == "self_supervised":
             return self._fit_self_supervised(train)
         if regime == "ranking_members":
-            return self.model.fit_members(train, self.config)  # type: ignore[operator]
+            return fit_ranking_members(self.model, train, validation,  # type: ignore[arg-type]
+                                       self.config)
         if (regime == "full_batch") != (cfg.optimizer == "lbfgs"):
             raise ConfigError(f"preset {self.model.preset!r} trains {regime}; optimizer "
                               f"{cfg.optimizer!r} does not fit it (full-batch models use "

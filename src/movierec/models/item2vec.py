@@ -1,0 +1,141 @@
+"""Movies rated next to each other: item2vec (Barkan & Koenigstein 2016) over each user's
+time-ordered ratings, with a full softmax over the catalogue instead of negative sampling.
+
+MovieLens users rate many movies in a sitting, from pages of related titles, so the movies a
+user rated just before and after a movie say more about it than the rest of the history.
+A random split hides movies from the middle of those sittings; the movies rated around them
+are still in the training part."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from movierec.errors import ConfigError
+from movierec.models.history import HistoryRanker
+
+
+def window_counts(users: np.ndarray, movies: np.ndarray, n_movies: int,
+                  window: int) -> sp.csr_matrix:
+    """[movies, movies] counts of (movie, neighbour) pairs: two ratings of one user at most
+    `window` apart in that user's order. `users` and `movies` are index arrays sorted by user,
+    then time; symmetric."""
+    rows, cols = [], []
+    for gap in range(1, window + 1):
+        same_user = users[gap:] == users[:-gap]
+        rows.append(movies[gap:][same_user])
+        cols.append(movies[:-gap][same_user])
+    first, second = np.concatenate(rows), np.concatenate(cols)
+    pairs = np.concatenate([first, second]), np.concatenate([second, first])
+    counts = sp.csr_matrix((np.ones(len(pairs[0]), np.float32), pairs),
+                           shape=(n_movies, n_movies))
+    counts.sum_duplicates()
+    return counts
+
+
+class NeighbourLogits(nn.Module):
+    """Every movie's logit as the neighbour of a context vector: target[j] . c + bias[j]."""
+
+    def __init__(self, n_movies: int, dim: int) -> None:
+        super().__init__()
+        self.target = nn.Embedding(n_movies, dim)
+        self.bias = nn.Parameter(torch.zeros(n_movies))
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        return context @ self.target.weight.T + self.bias
+
+
+class Item2Vec(HistoryRanker):
+    """log P(neighbour j | movie i) = log softmax_j(context[i] . target[j] + bias[j]),
+    trained on every (movie, neighbour) pair within `window` ratings of each other in a
+    user's time order (same-second ratings by movie index, so the row order of the ratings
+    does not matter). A user's score for movie j is sum_i d_i^.5 P(j | i) / (d_j + 1)^.5
+    over the movies i they rated, d the pair counts: the symmetric normalisation of graph
+    methods, which keeps popular movies from winning every row. Named parts: `user` (the
+    histories), `movie` (the context vectors) and `head` (target vectors and biases).
+    """
+
+    default_preset = "item2vec"
+    training_regime = "self_supervised"
+
+    def __init__(self, n_users: int, n_movies: int,
+                 rating_range: tuple[float, float] = (1.0, 5.0), window: int = 5,
+                 dim: int = 64) -> None:
+        super().__init__(n_users, n_movies, rating_range)
+        for name, value in (("window", window), ("dim", dim)):
+            if value < 1:
+                raise ConfigError(f"{name} must be at least 1, got {value}")
+        self.window, self.dim = int(window), int(dim)
+        self.context = nn.Embedding(n_movies, dim)
+        self.head = NeighbourLogits(n_movies, dim)
+        for table in (self.context, self.head.target):
+            nn.init.normal_(table.weight, std=0.1)
+        self.register_buffer("input_weight", torch.zeros(n_movies))  # d_i^.5
+        self.register_buffer("output_scale", torch.zeros(n_movies))  # (d_j + 1)^-.5
+        # the training examples, from `observe_ratings`; not saved (loaded models score only)
+        self.pair_counts = sp.csr_matrix((n_movies, n_movies), dtype=np.float32)
+
+    def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
+                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
+        """Needs `timestamps`: neighbours are neighbours in time."""
+        if timestamps is None:
+            raise ConfigError("item2vec needs the ratings' timestamp column")
+        by_movie = torch.sort(movies.detach().cpu(), stable=True).indices
+        super().observe_ratings(users.cpu()[by_movie], movies.cpu()[by_movie],
+                                ratings.cpu()[by_movie], timestamps.cpu()[by_movie])
+
+    def fit_history(self) -> None:
+        history = self.history
+        users = torch.repeat_interleave(torch.arange(history.n_users), history.indptr.diff().cpu())
+        self.pair_counts = window_counts(users.numpy(), history.movies.cpu().numpy(),
+                                         self.n_movies, self.window)
+        degree = torch.from_numpy(np.asarray(self.pair_counts.sum(axis=1), np.float32).ravel())
+        self.input_weight = degree.sqrt().to(self.input_weight.device)
+        self.output_scale = (degree + 1.0).rsqrt().to(self.output_scale.device)
+
+    def forward(self, movies: torch.Tensor) -> torch.Tensor:
+        """[len(movies), n_movies] log-probabilities of each movie's neighbours."""
+        return torch.log_softmax(self.head(self.context(movies)), dim=1)
+
+    def score_histories(self, rows: sp.csr_matrix, users: torch.Tensor | None = None
+                        ) -> torch.Tensor:
+        device = self.input_weight.device
+        rated = torch.from_numpy(np.unique(rows.indices).astype(np.int64)).to(device)
+        neighbours = self(rated).exp()
+        weights = torch.from_numpy(rows[:, rated.cpu().numpy()].toarray()).to(device)
+        return (weights * self.input_weight[rated]) @ neighbours * self.output_scale
+
+    def movie_vectors(self) -> torch.Tensor:
+        return self.context.weight.detach()
+
+    def parts(self) -> dict[str, nn.Module]:
+        return {"user": self.history, "movie": self.context, "head": self.head}
+
+    # --- the Trainer's "self_supervised" regime -----------------------------------------
+    def _centres(self) -> np.ndarray:
+        """The movies with at least one neighbour: the training examples."""
+        return np.flatnonzero(np.diff(self.pair_counts.indptr))
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return -(-len(self._centres()) // batch_size)
+
+    def training_batches(self, batch_size: int, generator: torch.Generator
+                         ) -> Iterator[np.ndarray]:
+        """Every movie with neighbours once, shuffled."""
+        centres = self._centres()
+        order = torch.randperm(len(centres), generator=generator, device=generator.device)
+        shuffled = centres[order.cpu().numpy()]
+        for first in range(0, len(shuffled), batch_size):
+            yield shuffled[first:first + batch_size]
+
+    def batch_loss(self, batch: np.ndarray, generator: torch.Generator
+                   ) -> tuple[torch.Tensor, int]:
+        """Mean negative log-likelihood of the batch's (movie, neighbour) pairs."""
+        device = self.input_weight.device
+        target = torch.from_numpy(self.pair_counts[batch].toarray()).to(device)
+        log_probs = self(torch.from_numpy(batch).to(device))
+        return -(log_probs * target).sum() / target.sum(), len(batch)

@@ -1,0 +1,103 @@
+"""Fitting a `RankingBlend`: members on most of the training data, blend weights by NDCG@10
+on the held-out rest (never on test data), then every member again on all of it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from movierec.data import SeenMovies
+from movierec.evaluate.ranking import ranking_metrics
+from movierec.models.ranking_blend import RankingBlend
+from movierec.training.config import TrainConfig
+from movierec.training.history import EpochRecord, History
+from movierec.training.tensors import RatingTensors
+
+MAX_VALIDATION_USERS = 5000  # weights are chosen on at most this many users' held-out rows
+
+
+def holdout_mask(users: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Held-out rows: `fraction` of each user's rows at random; users with fewer than 3
+    rows keep all of theirs, so every user keeps a history to be scored from."""
+    held = np.random.default_rng(seed).random(len(users)) < fraction
+    counts = np.bincount(users)
+    return held & (counts[users] >= 3)
+
+
+def fit_ranking_members(model: RankingBlend, train: RatingTensors,
+                        validation: RatingTensors | None, config: TrainConfig) -> History:
+    """Records: one per member fit on the reduced data, one for the weight search (its
+    `val_ndcg`), one per member refit on all of `train`. With fixed weights the members
+    fit once, on all of `train`."""
+    history = History(n_train=len(train))
+    candidates = model.candidate_weights()
+    if len(candidates) == 1:
+        _fit_members(model, train, config, history)
+        model.set_weights(candidates[0])
+        history.best_epoch = len(history.records)
+        return history
+    if validation is None or len(validation) == 0:
+        held = torch.from_numpy(holdout_mask(train.users.numpy(), model.validation_fraction,
+                                             config.seed))
+        part, validation = train.take(~held), train.take(held)
+    else:
+        part = train
+    _fit_members(model, part, config, history)
+    started = time.perf_counter()
+    weights, ndcg = _choose_weights(model, part, validation, candidates, config.seed)
+    model.set_weights(weights)
+    history.records.append(EpochRecord(len(history.records) + 1, None, None, None,
+                                       time.perf_counter() - started, 0.0, float(ndcg)))
+    if part is not train:
+        _fit_members(model, train, config, history)
+    history.best_epoch = len(history.records)
+    return history
+
+
+def _fit_members(model: RankingBlend, data: RatingTensors, config: TrainConfig,
+                 history: History) -> None:
+    from movierec.training.trainer import Trainer  # imported here: trainer.py imports this module
+
+    for number, member in enumerate(model.member_models, start=1):
+        member_config = TrainConfig.for_preset(
+            member.preset, **{"seed": config.seed + number, "progress": config.progress,
+                              "device": config.device,
+                              **model.member_training[number - 1]})
+        fitted = Trainer(member, member_config).fit(data)
+        history.records.append(EpochRecord(len(history.records) + 1, None, None, None,
+                                           fitted.train_seconds, 0.0))
+        if config.progress:
+            print(f"member {number}/{len(model.member_models)} {member.preset}: "
+                  f"{fitted.train_seconds:.1f}s", flush=True)
+
+
+def _choose_weights(model: RankingBlend, part: RatingTensors, validation: RatingTensors,
+                    candidates: list[tuple[float, ...]], seed: int
+                    ) -> tuple[tuple[float, ...], float]:
+    """The candidate with the best NDCG@10 on `validation` (seen = `part`); ties go to the
+    first candidate."""
+    users = np.unique(validation.users.numpy())
+    if len(users) > MAX_VALIDATION_USERS:
+        users = np.sort(np.random.default_rng(seed).choice(users, MAX_VALIDATION_USERS,
+                                                           replace=False))
+    keep = np.isin(validation.users.numpy(), users)
+    row_of = np.full(model.n_users, -1)
+    row_of[users] = np.arange(len(users))
+    with torch.no_grad():
+        model.eval()
+        scores = [torch.cat(block) for block in zip(
+            *(model.member_scores(torch.from_numpy(b)) for b in np.array_split(
+                users, max(1, len(users) // 1024))), strict=True)]
+    seen = SeenMovies.from_indices(part.users.numpy(), part.movies.numpy(), model.n_users,
+                                   model.n_movies)
+    best, best_ndcg = candidates[0], -1.0
+    for weights in candidates:
+        blended = model.combine(scores, torch.tensor(weights))
+        ndcg = ranking_metrics(lambda b, s=blended: s[torch.from_numpy(row_of[b])],
+                               validation.users.numpy()[keep], validation.movies.numpy()[keep],
+                               model.n_movies, seen=seen, ks=(10,))["ndcg@10"]
+        if ndcg > best_ndcg + 1e-12:
+            best, best_ndcg = weights, ndcg
+    return best, best_ndcg
