@@ -33,7 +33,7 @@ def ml100k_folder(tmp_path, ratings_factory, monkeypatch):
 
 def test_explore_writes_a_report(ml100k_folder, tmp_path):
     folder, ratings = ml100k_folder
-    Recommender(progress=False, epochs=3).fit(ratings).save(tmp_path / "model")
+    Recommender("biased-mf", progress=False, epochs=3).fit(ratings).save(tmp_path / "model")
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["explore", str(tmp_path / "model"), "--out", str(out),
                                       "--path", str(folder), "--min-ratings", "1",

@@ -96,7 +96,8 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Folder to save the trained model in.")],
     variant: Variant = "ml-100k",
     path: DataPath = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model preset.")] = "biased-mf",
+    model: Annotated[str, typer.Option(
+        "--model", "-m", help="Model preset (default top-k: the best lists).")] = "top-k",
     test_fraction: Annotated[float, typer.Option(
         help="Share of ratings held out for the reported test RMSE (0 trains on all).")] = 0.1,
     seed: int = 0,
@@ -284,7 +285,8 @@ def tune(
 @app.command()
 def demo(
     user: Annotated[int, typer.Option("--user", "-u", help="User to recommend for.")] = 42,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model preset.")] = "biased-mf",
+    model: Annotated[str, typer.Option(
+        "--model", "-m", help="Model preset (default top-k: the best lists).")] = "top-k",
     out: Annotated[Path, typer.Option(help="Where to save the demo model.")] = Path(
         "runs/demo-ml-100k"),
 ) -> None:

@@ -13,7 +13,14 @@ from movierec.models.item2vec import Item2Vec
 from movierec.models.mlp import ConcatMLP
 from movierec.models.neighbourhood import ItemNeighbourhood
 from movierec.models.popularity import Popularity
-from movierec.models.presets import PRESETS, Preset, build_model, get_preset, model_from_config
+from movierec.models.presets import (
+    DEFAULT_PRESET,
+    PRESETS,
+    Preset,
+    build_model,
+    get_preset,
+    model_from_config,
+)
 from movierec.models.ranking_blend import RankingBlend
 from movierec.models.retrieve_rank import RetrieveThenRank
 from movierec.models.sequential import SASRec
@@ -22,6 +29,7 @@ from movierec.models.towers import IdTower, sigmoid_range
 from movierec.models.two_tower import TwoTower
 
 __all__ = [
+    "DEFAULT_PRESET",
     "EASE",
     "PRESETS",
     "BlendedEnsemble",

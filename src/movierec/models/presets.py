@@ -243,6 +243,11 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
 ]})
 
 
+# movierec's best lists (with stars from a rater): what `Recommender()`, `movierec train`,
+# `movierec demo` and the service use unless told otherwise.
+DEFAULT_PRESET = "top-k"
+
+
 def get_preset(name: str) -> Preset:
     """The preset called `name`, or ConfigError listing the valid names."""
     try:

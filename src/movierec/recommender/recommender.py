@@ -15,7 +15,13 @@ import torch
 from movierec.data import IdMap, SeenMovies, top_k_unseen, validate_ratings
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
-from movierec.models import Scorer, build_model, encode_tower_features, get_preset
+from movierec.models import (
+    DEFAULT_PRESET,
+    Scorer,
+    build_model,
+    encode_tower_features,
+    get_preset,
+)
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
@@ -30,6 +36,7 @@ _PRESET = object()  # "the preset's default" for options where None means "none"
 class Recommender:
     """Fit a preset model on a ratings frame, then predict, recommend and explain with raw ids.
 
+    `Recommender()` is movierec's best ranker ("top-k", with stars from biased-mf);
     `Recommender(model="biased-mf", dim=64, epochs=30)`: keyword options that are
     `TrainConfig` fields configure training; every other option goes to the model preset.
     Unknown options raise `ConfigError`.
@@ -43,7 +50,7 @@ class Recommender:
     not given (the "top-k" preset has one), None for none.
     """
 
-    def __init__(self, model: str = "biased-mf", *, validation_fraction: float = 0.05,
+    def __init__(self, model: str = DEFAULT_PRESET, *, validation_fraction: float = 0.05,
                  seed: int = 0, progress: bool = True, rater: str | object | None = _PRESET,
                  **options: object) -> None:
         spec = get_preset(model)  # unknown name -> ConfigError listing the presets
