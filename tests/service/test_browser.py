@@ -1,4 +1,5 @@
-"""The web page in headless Chromium: rate movies, see recommendations appear and change."""
+"""The web page in headless Chromium: pick genres or rate movies, see recommendations appear
+and change, with the rater's predicted stars beside them."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def test_rating_movies_shows_and_changes_recommendations(page, tmp_path):
     first = recommendation_titles(page)
     assert not any(t.startswith("Star Wars") for t in first)
     assert "because you rated Star Wars" in page.locator("#recommendations").inner_text()
+    predicted = page.locator("#recommendations li .predicted").all_inner_texts()
+    assert len(predicted) == 10 and all(t.startswith("predicted ") for t in predicted)
 
     rate_first_result(page, "misérables", "Misérables", 1)
     rate_first_result(page, "cafe", "Café au Lait", 5)
@@ -73,3 +76,22 @@ def test_rating_movies_shows_and_changes_recommendations(page, tmp_path):
     shot = tmp_path / "movierec-page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def recommendation_genres(page) -> list[str]:
+    return page.locator("#recommendations li .meta").all_inner_texts()
+
+
+def test_picking_genres_updates_recommendations_at_once(page):
+    horror = page.locator("#genres .chip", has_text="Horror")
+    horror.click()  # liked: no "save" step, no rating needed
+    page.wait_for_function("document.querySelectorAll('#recommendations li').length == 10")
+    assert all("Horror" in genres for genres in recommendation_genres(page)[:5])
+    assert page.locator("#genres .chip.liked").all_inner_texts() == ["Horror"]
+
+    horror.click()  # disliked: the list turns away from it
+    page.wait_for_function(
+        "![...document.querySelectorAll('#recommendations li .meta')].slice(0, 5)"
+        ".some(e => e.textContent.includes('Horror'))")
+    assert page.locator("#genres .chip.disliked").all_inner_texts() == ["Horror"]
+    assert page.locator("#profile-status").inner_text().startswith("Profile ")

@@ -1,5 +1,5 @@
-"""The lock-free read path (numpy copies of frozen model parts) answers like the model, and
-the coalescing transport sends each response in one write."""
+"""The lock-free read paths (numpy copies of frozen model parts, start-up top-N lists) answer
+like the model, and the coalescing transport sends each response in one write."""
 
 from __future__ import annotations
 
@@ -44,9 +44,10 @@ def test_scorer_keeps_to_allowed_movies(fit_tiny):
     assert set(rows.tolist()) <= {3, 5, 7} and len(rows) >= 1
 
 
-def test_models_without_a_numpy_copy_are_served_through_the_model(fit_tiny, tmp_path):
+def test_models_without_a_numpy_copy_are_served_from_start_up_lists(fit_tiny, tmp_path):
     rec = fit_tiny("mlp", epochs=5)
-    assert GuardedRecommender(rec).scorer is None
+    guarded = GuardedRecommender(rec)
+    assert guarded.scorer is None and guarded.lists is not None
     settings = ServiceSettings(tmp_path / "model", database_url=f"sqlite:///{tmp_path}/p.db")
     with TestClient(create_app(settings, rec)) as client:
         top = client.get("/api/users/4/recommendations", params={"k": 5}).json()

@@ -96,8 +96,9 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Folder to save the trained model in.")],
     variant: Variant = "ml-100k",
     path: DataPath = None,
-    model: Annotated[str, typer.Option(
-        "--model", "-m", help="Model preset (default top-k: the best lists).")] = "top-k",
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Model preset (default: top-k, the best lists; biased-mf with "
+        "--ratings).")] = None,
     test_fraction: Annotated[float, typer.Option(
         help="Share of ratings held out for the reported test RMSE (0 trains on all).")] = 0.1,
     seed: int = 0,
@@ -116,7 +117,8 @@ def train(
     if ratings is not None:
         from movierec.cli.scale import run_scale_train
 
-        run_scale_train(out, ratings, model, option or [], test_fraction=test_fraction,
+        run_scale_train(out, ratings, model or "biased-mf", option or [],
+                        test_fraction=test_fraction,
                         seed=seed, nproc=nproc, resume=resume)
         return
     from movierec import Recommender
@@ -128,6 +130,7 @@ def train(
     ratings, test = data.ratings, None
     if test_fraction > 0:
         ratings, test = random_split(data.ratings, test_fraction=test_fraction, seed=seed)
+    model = model or "top-k"
     rec = Recommender(model, seed=seed, **parse_options(option))
     rec.fit(ratings, movies=data.movies, users=data.users)
     rec.save(out)

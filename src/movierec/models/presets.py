@@ -233,10 +233,10 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            "and EASE, each user's scores standardised, weights chosen by NDCG@10 on a held-out "
            "10% of the training ratings, then every member refitted on all of them; the stars "
            "beside each movie come from biased-mf.",
-           # member settings from validation searches on ml-latest-small (docs/benchmarks.md)
+           # members chosen on validation splits only (docs/benchmarks.md): dae as its
+           # preset, item2vec window 3, EASE l2 250 (benchmarks/topk.py's validation pick)
            _frozen({"members": ("dae", "item2vec", "ease"),
-                    "member_options": ({"dropout": 0.25, "l2": 100.0, "epochs": 10},
-                                       {"window": 3}, {"l2": 250.0}),
+                    "member_options": ({}, {"window": 3}, {"l2": 250.0}),
                     "weights": None}), _frozen({}),
            rater="biased-mf"),
     # @rankers: helpers add presets above this line

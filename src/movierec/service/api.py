@@ -22,6 +22,7 @@ from movierec.service.schemas import (
     ProfileRecommendation,
     ProfileWithRecommendations,
     RatingValue,
+    RecommendedMovie,
     ScoredMovie,
     ScoredUser,
 )
@@ -35,7 +36,9 @@ router = APIRouter(prefix="/api", responses={
     413: {"model": ErrorOut, "description": "Request body too large."},
     422: {"model": ErrorOut, "description": "Invalid input."}})
 writes = [Depends(require_api_key)]
-write_errors = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."}}
+write_errors = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."},
+                409: {"model": ErrorOut, "description": "The model takes no profiles (its "
+                      "preset cannot fold in new people's ratings)."}}
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")]
 Genre = Annotated[str | None, Query(max_length=50, description="Only movies of this genre.")]
@@ -64,7 +67,8 @@ async def health() -> dict:
 @router.get("/model", response_model=ModelInfo)
 def model_info(request: Request, m: Model, p: Profiles) -> dict:
     low, high = m.rating_range
-    return {"preset": m.rec.preset, "n_users": int(m.rec.model.n_users),
+    return {"preset": m.rec.preset, "ranker": m.ranker, "rater": m.rater,
+            "accepts_profiles": m.folds_in, "n_users": int(m.rec.model.n_users),
             "n_movies": len(m.catalog.frame), "rating_min": low, "rating_max": high,
             "genres": m.catalog.genres, "profiles": p.store.count(),
             "write_needs_api_key": request.app.state.settings.api_key is not None,
@@ -81,28 +85,31 @@ async def search_movies(m: Model, q: Annotated[str, Query(min_length=1, max_leng
 @router.get("/movies/{movie_id}", response_model=MovieDetails)
 async def movie_details(m: Model, movie_id: MovieId, k: K = 10) -> dict:
     """A movie's metadata and the k most similar movies."""
-    return {**m.catalog.details(movie_id), "similar": m.similar_movies(movie_id, k)}
+    return {**m.catalog.details(movie_id), "similar": await m.similar_movies(movie_id, k)}
 
 
 @router.get("/movies/{movie_id}/similar", response_model=list[ScoredMovie])
 async def similar_movies(m: Model, movie_id: MovieId, k: K = 10) -> list[dict]:
-    return m.similar_movies(movie_id, k)
+    return await m.similar_movies(movie_id, k)
 
 
 @router.get("/movies/{movie_id}/users", response_model=list[ScoredUser])
 def users_for_movie(m: Model, movie_id: MovieId, k: K = 10) -> list[dict]:
-    """Training users with the highest predicted rating who have not rated the movie."""
+    """Training users the ranker scores highest for the movie, who have not rated it."""
     return m.users_for_movie(movie_id, k)
 
 
-@router.get("/users/{user_id}/recommendations", response_model=list[ScoredMovie])
+@router.get("/users/{user_id}/recommendations", response_model=list[RecommendedMovie])
 async def recommend_for_user(m: Model, user_id: UserId, k: K = 10,
                              genre: Genre = None) -> list[dict]:
-    """Top-k movies for a training user; movies they rated are excluded."""
+    """Top-k movies for a training user, in the ranker's order, with the rater's predicted
+    rating when the model has one; movies they rated are excluded."""
     return await m.recommend(user_id, k, genre)
 
 
-@router.get("/users/{user_id}/predictions/{movie_id}", response_model=Prediction)
+@router.get("/users/{user_id}/predictions/{movie_id}", response_model=Prediction,
+            responses={409: {"model": ErrorOut, "description": "The model predicts no "
+                             "ratings (it only ranks)."}})
 async def predict_rating(m: Model, user_id: UserId, movie_id: MovieId) -> dict:
     return {"user_id": user_id, "movie_id": movie_id,
             "rating": await m.predict(user_id, movie_id)}

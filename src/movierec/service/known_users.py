@@ -3,9 +3,10 @@
 Serving changes only profile rows (fold-in); training users' vectors, the movie vectors and
 the training users' seen movies stay bit-identical. So for matrix-factorisation models a
 numpy copy of those, taken at start-up, answers with one small matrix-vector product per
-request: no model lock, no torch call overhead. The copy is checked against the model's own
-`score` at start-up; a model it does not reproduce gets no scorer (the service
-then asks the model itself, under the lock).
+request: no model lock, no torch call overhead, no start-up work or memory beyond the
+vectors. The copy is checked against the model's own `score` at start-up; any other model
+gets no scorer (the service then answers from `KnownUserLists`, and predicted ratings from
+the model under the lock).
 """
 
 from __future__ import annotations

@@ -70,6 +70,16 @@ class ScoredMovie(BaseModel):
     score: float
 
 
+PredictedRating = Field(default=None, description="The rater's predicted rating on the model's "
+                        "scale; null when the model ranks but predicts no ratings.")
+
+
+class RecommendedMovie(ScoredMovie):
+    score: float = Field(description="The ranker's score, higher is better (a predicted "
+                         "rating for rating models).")
+    predicted_rating: float | None = PredictedRating
+
+
 class ScoredUser(BaseModel):
     user_id: int
     score: float
@@ -82,6 +92,7 @@ class Because(BaseModel):
 
 class ProfileRecommendation(Movie):
     score: float = Field(description="Blended score (standardised), higher is better.")
+    predicted_rating: float | None = PredictedRating
     because_you_rated: Because | None
     matching_genres: list[str]
 
@@ -116,6 +127,11 @@ class Prediction(BaseModel):
 
 class ModelInfo(BaseModel):
     preset: str
+    ranker: str = Field(description="The preset that orders the lists.")
+    rater: str | None = Field(description="The preset that predicts the stars shown beside "
+                              "them; null when the model predicts no ratings.")
+    accepts_profiles: bool = Field(description="Whether new people's profiles can be made "
+                                   "(the model folds in their ratings).")
     n_users: int
     n_movies: int
     rating_min: float

@@ -33,7 +33,9 @@ function el(tag, props = {}, children = []) {
   return node;
 }
 
-function stars(movieId) {
+// The person's own stars (click to rate) and, for recommendations, the model's predicted
+// rating beside them when the model has a rater (null otherwise: nothing is shown).
+function stars(movieId, predicted = null) {
   const box = el("span", { className: "stars" });
   const { rating_min: low, rating_max: high } = state.info;
   for (let value = Math.ceil(low); value <= high; value += 1) {
@@ -45,6 +47,10 @@ function stars(movieId) {
     star.dataset.value = String(value);
     box.append(star);
   }
+  if (predicted !== null && predicted !== undefined) {
+    box.append(el("span", { className: "predicted", textContent: `predicted ${predicted.toFixed(1)}`,
+                            title: `${state.info.rater} predicts you would rate it ${predicted.toFixed(2)}` }));
+  }
   return box;
 }
 
@@ -52,7 +58,7 @@ function movieLine(movie, extra = []) {
   const year = movie.year ? ` (${movie.year})` : "";
   const title = el("span", { className: "title", textContent: movie.title + year,
                              onclick: () => openMovie(movie.movie_id).catch(showError) });
-  const li = el("li", {}, [title, stars(movie.movie_id), ...extra]);
+  const li = el("li", {}, [title, stars(movie.movie_id, movie.predicted_rating), ...extra]);
   li.dataset.movieId = String(movie.movie_id);
   return li;
 }
@@ -64,20 +70,25 @@ function tastesBody() {
            year_min: year("year-min"), year_max: year("year-max") };
 }
 
+// Stated tastes are the page's own state once loaded: a save answered after a later click
+// must not undo that click, so only a stored profile read at start-up sets them.
+function loadTastes(preferences) {
+  state.tastes = new Map([
+    ...preferences.liked_genres.map((g) => [g, "liked"]),
+    ...preferences.disliked_genres.map((g) => [g, "disliked"]),
+  ]);
+  $("year-min").value = preferences.year_min ?? "";
+  $("year-max").value = preferences.year_max ?? "";
+  renderGenres();
+}
+
 function showProfile(result) {
   const profile = result.profile;
   state.profile = profile.profile_id;
   localStorage.setItem(PROFILE_KEY, String(profile.profile_id));
   state.ratings = new Map(profile.ratings.map((r) => [r.movie_id, r.rating]));
-  state.tastes = new Map([
-    ...profile.preferences.liked_genres.map((g) => [g, "liked"]),
-    ...profile.preferences.disliked_genres.map((g) => [g, "disliked"]),
-  ]);
-  $("year-min").value = profile.preferences.year_min ?? "";
-  $("year-max").value = profile.preferences.year_max ?? "";
   $("profile-status").textContent =
     `Profile ${profile.profile_id}: ${profile.ratings.length} rating(s).`;
-  renderGenres();
   $("ratings").replaceChildren(...profile.ratings.map((r) => movieLine(r, [
     el("button", { type: "button", className: "remove", textContent: "remove",
                    onclick: () => unrate(r.movie_id).catch(showError) }),
@@ -97,7 +108,17 @@ function showRecommendations(recommendations) {
   }));
 }
 
-async function rate(movieId, value) {
+// Writes run one after another: the first creates the profile, the next ones change it.
+let writes = Promise.resolve();
+function queued(write) {
+  const done = writes.then(write);
+  writes = done.catch(() => {});
+  return done;
+}
+
+function rate(movieId, value) { return queued(() => rateNow(movieId, value)); }
+
+async function rateNow(movieId, value) {
   if (state.profile === null) {
     const body = { preferences: tastesBody(), ratings: [{ movie_id: movieId, rating: value }] };
     showProfile(await api("POST", "/api/profiles", body));
@@ -108,12 +129,17 @@ async function rate(movieId, value) {
   renderSearch();
 }
 
-async function unrate(movieId) {
+function unrate(movieId) { return queued(() => unrateNow(movieId)); }
+
+async function unrateNow(movieId) {
   showProfile(await api("DELETE", `/api/profiles/${state.profile}/ratings/${movieId}`));
   await refreshRecommendations();
 }
 
-async function saveTastes() {
+// Called on every genre click and year change: recommendations follow the tastes at once.
+function saveTastes() { return queued(saveTastesNow); }
+
+async function saveTastesNow() {
   if (state.profile === null) {
     showProfile(await api("POST", "/api/profiles", { preferences: tastesBody() }));
   } else {
@@ -138,6 +164,7 @@ function renderGenres() {
         const next = { undefined: "liked", liked: "disliked", disliked: undefined }[kind];
         if (next) state.tastes.set(genre, next); else state.tastes.delete(genre);
         renderGenres();
+        saveTastes().catch(showError);
       },
     });
   }));
@@ -177,8 +204,13 @@ async function openMovie(movieId) {
 
 async function start() {
   state.info = await api("GET", "/api/model");
-  $("model-info").textContent =
-    `${state.info.preset} · ${state.info.n_movies} movies · ${state.info.n_users} users`;
+  const stars = state.info.rater ? `stars from ${state.info.rater}` : "no predicted stars";
+  $("model-info").textContent = `${state.info.preset} · ranked by ${state.info.ranker} · ${stars}`
+    + ` · ${state.info.n_movies} movies · ${state.info.n_users} users`;
+  if (!state.info.accepts_profiles) {
+    $("profile-status").textContent = `This model (${state.info.preset}) cannot fold in new `
+      + "people's ratings, so it takes no profiles: tastes and ratings cannot be saved here.";
+  }
   $("api-key-box").hidden = !state.info.write_needs_api_key;
   if (state.info.report_url) $("report-link").href = state.info.report_url;
   $("report-link").hidden = !state.info.report_url;
@@ -186,13 +218,16 @@ async function start() {
   for (const genre of state.info.genres) $("genre-filter").append(el("option", { value: genre, textContent: genre }));
   renderGenres();
   $("search").addEventListener("input", onSearch);
-  $("save-tastes").addEventListener("click", () => saveTastes().catch(showError));
+  for (const id of ["year-min", "year-max"]) {
+    $(id).addEventListener("change", () => saveTastes().catch(showError));
+  }
   $("genre-filter").addEventListener("change", () => refreshRecommendations().catch(showError));
   const saved = localStorage.getItem(PROFILE_KEY);
   if (saved) {
     try {
       const profile = await api("GET", `/api/profiles/${saved}`);
       state.profile = profile.profile_id;
+      loadTastes(profile.preferences);
       showProfile({ profile, recommendations: [] });
       await refreshRecommendations();
     } catch {
