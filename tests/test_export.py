@@ -136,3 +136,12 @@ def test_export_command_names_a_folder_that_is_not_a_model(tmp_path):
     result = movierec_cli("export", str(tmp_path / "empty"))
     assert result.returncode == 2
     assert "is not a saved movierec model" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_rankers_are_refused_before_anything_is_written(ratings_factory, tmp_path):
+    from movierec.errors import ConfigError
+
+    ease = Recommender("ease", progress=False).fit(ratings_factory())
+    with pytest.raises(ConfigError, match="predicts no ratings"):
+        export_graphs(ease, tmp_path / "out", "onnx")
+    assert not (tmp_path / "out").exists()

@@ -50,13 +50,16 @@ def export_graphs(rec: Recommender, out: Path, fmt: Format) -> dict[str, object]
     if fmt not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     model = rec._require_model().eval()
+    if not model.predicts_ratings:
+        raise ConfigError(f"export writes a rating-scoring graph; preset {rec.preset!r} ranks "
+                          "but predicts no ratings, so there is nothing to export yet")
     out.mkdir(parents=True, exist_ok=True)
     graphs: dict[str, tuple[nn.Module, tuple[str, ...]]] = {
         "scoring": (ScoringGraph(model), ("users", "movies"))}
     for side, vectors in (("user", model.user_vectors), ("movie", model.movie_vectors)):
         try:
             graphs[f"{side}_tower"] = (TowerGraph(vectors()), ("index",))
-        except NotImplementedError:  # models without one embedding per id (autoencoders)
+        except (NotImplementedError, ConfigError):  # no embedding per id (autoencoders)
             continue
     files = {}
     for name, (graph, inputs) in graphs.items():
