@@ -11,6 +11,14 @@ class DataFormatError(MovieRecError, ValueError):
     """A data file is missing, truncated, mis-shaped or holds an invalid value."""
 
 
+class ModelFormatError(DataFormatError):
+    """A saved model folder (or its index) has a missing, truncated or inconsistent file."""
+
+
+class OverwriteRefusedError(MovieRecError, FileExistsError):
+    """A writer was pointed at a file or folder it did not create; it replaces only its own."""
+
+
 class DataSourceError(MovieRecError, RuntimeError):
     """No source (path, cache, download, mirror) could provide the requested data set."""
 

@@ -15,7 +15,9 @@ from movierec.evaluate import DampedBias, GlobalMean, mae, rmse
 def run_demo(user: int, preset: str, out: Path) -> None:
     """Train on u1.base (or a seeded 80/20 split), compare, recommend, save."""
     from movierec import Recommender
+    from movierec.recommender.artifacts import check_save_target
 
+    check_save_target(out)
     console.rule("[bold]movierec demo: ml-100k")
     data = load_movielens("ml-100k")
     console.print(f"data: {len(data.ratings):,} ratings from {data.source}")

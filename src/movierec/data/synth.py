@@ -5,12 +5,14 @@ one parquet row group, so memory depends on the block size, not on the number of
 The shape follows ml-25m: every user rates at least `min_per_user` movies and activity has
 a long (log-normal) tail; movie popularity is Zipf-like; genres shape the movie factors;
 ratings are half stars 0.5..5 from a biased low-rank model plus noise, so models can learn.
+A `synth.json` manifest marks the folder as this writer's, the only kind it will replace.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ import pyarrow.parquet as pq
 
 from movierec.data.schema import make_movies
 from movierec.data.staging import staged_folder
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, OverwriteRefusedError
 
 GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
           "Drama", "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance",
@@ -28,6 +30,8 @@ GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Do
 RATINGS_SCHEMA = pa.schema([("user_id", pa.int64()), ("movie_id", pa.int64()),
                             ("rating", pa.float32()), ("timestamp", pa.int64())])
 _FIRST_TIME, _LAST_TIME = 946_684_800, 1_700_000_000  # 2000-01-01 .. 2023-11-14
+MANIFEST, MANIFEST_FORMAT = "synth.json", "movierec-synth"
+OWNED = frozenset({"ratings.parquet", "movies.parquet", MANIFEST})
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,12 @@ class _Truth:
 def write_synthetic_movielens(folder: str | Path, spec: SynthSpec, *,
                               block_ratings: int = 1_000_000,
                               on_block: Callable[[int], None] | None = None) -> Path:
-    """Write FOLDER/ratings.parquet and FOLDER/movies.parquet (canonical schema) atomically.
+    """Write FOLDER/ratings.parquet and FOLDER/movies.parquet (canonical schema) and the
+    FOLDER/synth.json manifest atomically; FOLDER may be new, empty or an earlier output.
 
     `on_block(n)` is called after each block of n ratings is written (for progress bars).
     """
+    check_synth_target(Path(folder))
     rng = np.random.default_rng(spec.seed)
     genres = _movie_genres(rng, spec.n_movies)
     truth = _hidden_model(rng, spec, genres)
@@ -90,7 +96,32 @@ def write_synthetic_movielens(folder: str | Path, spec: SynthSpec, *,
                 if on_block is not None:
                     on_block(len(table))
         _movies_frame(rng, spec.n_movies, genres).to_parquet(tmp / "movies.parquet", index=False)
+        manifest = {"format": MANIFEST_FORMAT, "spec": asdict(spec)}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return Path(folder)
+
+
+def check_synth_target(folder: Path) -> None:
+    """Refuse, before any work, a folder this writer would replace but did not write: it
+    must be missing, empty, or hold a synth.json manifest and nothing but its own files."""
+    if not folder.exists() and not folder.is_symlink():
+        return
+    names = {p.name for p in folder.iterdir()} if folder.is_dir() else None
+    if names is not None and (not names or (names <= OWNED and _has_manifest(folder))):
+        return
+    foreign = sorted(names - OWNED) if names else []
+    why = (f"it holds {', '.join(foreign[:3])}" if foreign else
+           f"it has no {MANIFEST} manifest" if names else "it is a file")
+    raise OverwriteRefusedError(f"{folder} exists and is not a `movierec data synth` folder "
+                                f"({why}); refusing to replace it: choose another folder")
+
+
+def _has_manifest(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == MANIFEST_FORMAT
 
 
 def _movie_genres(rng: np.random.Generator, n_movies: int) -> list[np.ndarray]:

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from movierec.errors import ConfigError
-from movierec.index.approximate import FaissIndex
+from movierec.errors import ConfigError, ModelFormatError
+from movierec.index.approximate import INDEX_FILE, META_FILE, FaissIndex
 from movierec.index.base import MovieIndex
+from movierec.index.exact import FILE as EXACT_FILE
 from movierec.index.exact import ExactIndex
 from movierec.index.vectors import movie_index_vectors, user_query_vectors
 
@@ -21,10 +22,13 @@ def make_index(kind: str = "exact", **params: object) -> MovieIndex:
 
 
 def load_index(path: Path) -> MovieIndex:
-    """Load whichever index kind was saved in the folder."""
-    if (path / "exact_index.safetensors").exists():
+    """Load whichever index kind was saved in the folder (ModelFormatError when damaged)."""
+    if (path / EXACT_FILE).is_file():
         return ExactIndex.load(path)
-    return FaissIndex.load(path)
+    if (path / META_FILE).exists() or (path / INDEX_FILE).exists():
+        return FaissIndex.load(path)
+    raise ModelFormatError(f"{path} holds no index ({EXACT_FILE}, or {INDEX_FILE} with "
+                           f"{META_FILE})")
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, ModelFormatError
 from movierec.index.base import Exclusions, MovieIndex
 from movierec.index.exact import _pad
 
@@ -91,10 +91,25 @@ class FaissIndex(MovieIndex):
 
     @classmethod
     def load(cls, path: Path) -> FaissIndex:
-        meta = json.loads((path / META_FILE).read_text())
-        index = cls(meta["kind"], **meta["params"])
-        index.ids = np.asarray(meta["ids"], dtype=np.int64)
-        loaded = _faiss().read_index(str(path / INDEX_FILE))
+        meta_file, index_file = path / META_FILE, path / INDEX_FILE
+        for file in (meta_file, index_file):
+            if not file.is_file():
+                raise ModelFormatError(f"{file} is missing")
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            index = cls(meta["kind"], **meta["params"])
+            index.ids = np.asarray(meta["ids"], dtype=np.int64).reshape(-1)
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError,
+                ValueError) as err:
+            raise ModelFormatError(f"{meta_file} is damaged or incomplete ({type(err).__name__}: "
+                                   f"{err})") from err
+        try:
+            loaded = _faiss().read_index(str(index_file))
+        except RuntimeError as err:
+            raise ModelFormatError(f"{index_file} is damaged or not a faiss index") from err
+        if loaded.ntotal != len(index.ids):
+            raise ModelFormatError(f"{index_file} holds {loaded.ntotal} vectors but {meta_file} "
+                                   f"lists {len(index.ids)} ids")
         index.dim = loaded.d
         index._configure(loaded)
         return index

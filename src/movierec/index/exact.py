@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from movierec.errors import ModelFormatError
 from movierec.index.base import Exclusions, MovieIndex
 
 FILE = "exact_index.safetensors"
@@ -45,8 +47,16 @@ class ExactIndex(MovieIndex):
 
     @classmethod
     def load(cls, path: Path) -> ExactIndex:
-        arrays = load_file(str(path / FILE))
-        return cls().build(arrays["vectors"], arrays["ids"])
+        file = path / FILE
+        try:
+            arrays = load_file(str(file))
+        except SafetensorError as err:
+            raise ModelFormatError(f"{file} is damaged or truncated ({err})") from err
+        vectors, ids = arrays.get("vectors"), arrays.get("ids")
+        if (vectors is None or ids is None or vectors.ndim != 2 or ids.shape != (len(vectors),)
+                or not np.issubdtype(ids.dtype, np.integer) or not np.isfinite(vectors).all()):
+            raise ModelFormatError(f"{file} must hold finite vectors [n, d] and integer ids [n]")
+        return cls().build(vectors, ids)
 
 
 def _pad(positions: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

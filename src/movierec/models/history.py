@@ -46,16 +46,35 @@ class UserHistory(nn.Module):
         """The users in `users` (one row index per rating) get exactly these histories;
         every other row stays as it is, in its order."""
         new = _time_ordered(users, movies, ratings, timestamps)
+        first = int(new[0].min()) if len(new[0]) else self.n_users
+        if int(self.indptr[first]) == int(self.indptr[-1]):  # only empty rows at the end
+            self._append(first, *new)
+            return
+        replaced = torch.zeros(self.n_users, dtype=torch.bool)
+        replaced[new[0]] = True
         old_users = torch.repeat_interleave(torch.arange(self.n_users),
                                             self.indptr.diff().cpu())
-        keep = ~torch.isin(old_users, new[0])
+        keep = ~replaced[old_users]
         self._store(torch.cat([old_users[keep], new[0]]),
                     torch.cat([self.movies.cpu()[keep], new[1]]),
                     torch.cat([self.ratings.cpu()[keep], new[2]]))
 
+    def _append(self, first: int, users: torch.Tensor, movies: torch.Tensor,
+                ratings: torch.Tensor) -> None:
+        """Fill rows `first`.. (all empty so far) without touching the others: fold-in's
+        usual case, new users added at the end, costs no sort of the whole history."""
+        order = torch.from_numpy(np.argsort(users.numpy(), kind="stable"))
+        counts = torch.bincount(users - first, minlength=self.n_users - first)
+        device = self.indptr.device
+        self.indptr = torch.cat([self.indptr[:first + 1],
+                                 self.indptr[first] + counts.cumsum(0).to(device)])
+        self.movies = torch.cat([self.movies, movies[order].to(device)])
+        self.ratings = torch.cat([self.ratings, ratings[order].to(device)])
+
     def _store(self, users: torch.Tensor, movies: torch.Tensor, ratings: torch.Tensor) -> None:
-        """Group rows by user (stable: each user's order is kept) into the CSR buffers."""
-        order = torch.sort(users, stable=True).indices
+        """Group rows by user (stable: each user's order is kept) into the CSR buffers; numpy's
+        stable integer sort is a radix sort, linear in the number of ratings."""
+        order = torch.from_numpy(np.argsort(users.numpy(), kind="stable"))
         counts = torch.bincount(users, minlength=self.n_users)
         device = self.indptr.device
         self.indptr = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)]).to(device)
