@@ -21,17 +21,30 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(tiny_model_dir, tmp_path):
+def served(tiny_model_dir, tmp_path):
+    """(server, headless Chromium) for one test."""
     sync_api = pytest.importorskip("playwright.sync_api")
     server = ServerProcess(tiny_model_dir, f"sqlite:///{tmp_path / 'profiles.db'}",
                            log_path=tmp_path / "server.log")
     with server, sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(15_000)
-        page.goto(server.url)
-        yield page
+        yield server, browser
         browser.close()
+
+
+def open_page(served, **options):
+    server, browser = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, **options)
+    page.set_default_timeout(15_000)
+    page.goto(server.url)
+    return page
+
+
+@pytest.fixture
+def page(served):
+    # The tests' wait_for_function predicates are evaluated as strings, which the page's
+    # Content-Security-Policy forbids; test_the_page_works_under_its_policy keeps it.
+    return open_page(served, bypass_csp=True)
 
 
 def recommendation_titles(page) -> list[str]:
@@ -95,3 +108,15 @@ def test_picking_genres_updates_recommendations_at_once(page):
         ".some(e => e.textContent.includes('Horror'))")
     assert page.locator("#genres .chip.disliked").all_inner_texts() == ["Horror"]
     assert page.locator("#profile-status").inner_text().startswith("Profile ")
+
+
+def test_the_page_works_under_its_content_security_policy(served):
+    refused: list[str] = []
+    page = open_page(served)
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.reload()
+    page.locator("#genres .chip", has_text="Horror").click()  # script, style sheet, API calls
+    page.locator("#recommendations li").nth(9).wait_for()
+    assert page.locator("header").evaluate("e => getComputedStyle(e).display") == "flex"
+    assert refused == []

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from movierec.cli.index import index_app
 from movierec.cli.render import console, show
@@ -114,6 +115,9 @@ def train(
 ) -> None:
     """Train a preset, report held-out RMSE/MAE (when it predicts ratings) and top-k metrics
     (when it ranks), and save the model folder."""
+    from movierec.recommender.artifacts import check_save_target
+
+    check_save_target(out)  # before any work: never train for a folder we may not replace
     if ratings is not None:
         from movierec.cli.scale import run_scale_train
 
@@ -255,14 +259,18 @@ def serve(
     report: Annotated[Path | None, typer.Option(
         help="`movierec explore` report (report.html or its folder) to link from the page "
              "(default: MODEL_DIR/report/report.html when present).")] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="Answer requests for this Host name (repeatable; '*' for any); "
+        "others get 400, against DNS rebinding (default: the --host address, localhost and "
+        "127.0.0.1).")] = None,
 ) -> None:
     """Serve the REST API and web page for a saved model (profiles stored in a database)."""
     from movierec.service.server import serve as run_server
     from movierec.service.settings import ServiceSettings
 
     settings = ServiceSettings(model_dir, database_url=db, api_key=api_key,
-                               cors_origins=tuple(cors_origin or ()), report_path=report)
-    console.print(f"movierec serving {model_dir} on http://{host}:{port}/")
+                               cors_origins=tuple(cors_origin or ()), report_path=report,
+                               allowed_hosts=tuple(allowed_host) if allowed_host else None)
     run_server(settings, host=host, port=port)
 
 
@@ -300,9 +308,10 @@ def demo(
 
 
 def main() -> None:
-    """Console entry point: MovieRecError becomes a one-line message and exit status 2."""
+    """Console entry point: a MovieRecError, or an OSError (a path that cannot be read or
+    written), becomes a one-line message and exit status 2."""
     try:
         app()
-    except MovieRecError as err:
-        console.print(f"[red]error:[/] {err}")
+    except (MovieRecError, OSError) as err:
+        console.print(f"[red]error:[/] {escape(str(err))}", soft_wrap=True)
         raise SystemExit(2) from None

@@ -9,6 +9,7 @@ from torch import nn
 from movierec.errors import ConfigError
 from movierec.models.gram import item_gram, regularised_inverse
 from movierec.models.history import HistoryRanker
+from movierec.models.sparse_rows import SparseInputLinear, SparseRows
 
 
 class EASE(HistoryRanker):
@@ -24,9 +25,9 @@ class EASE(HistoryRanker):
         if not l2 > 0:
             raise ConfigError(f"l2 must be > 0, got {l2}")
         self.l2 = float(l2)
-        self.item_item = nn.Linear(n_movies, n_movies, bias=False)
-        self.item_item.weight.requires_grad_(False)
-        nn.init.zeros_(self.item_item.weight)
+        self.item_item = SparseInputLinear(n_movies, n_movies, bias=False,
+                                           weight=torch.zeros(n_movies, n_movies))
+        self.item_item.requires_grad_(False)
 
     def fit_history(self) -> None:
         gram = item_gram(self.interactions())
@@ -34,12 +35,13 @@ class EASE(HistoryRanker):
                                                          dtype=torch.float64))
         weights = -precision / precision.diagonal()
         weights.diagonal().zero_()
-        self.item_item.weight.copy_(weights.T.float())  # Linear computes x W'
+        self.item_item.rows.weight.copy_(weights.float())
 
     def score_histories(self, rows: sp.csr_matrix, users: torch.Tensor | None = None
                         ) -> torch.Tensor:
-        device = self.item_item.weight.device
-        return self.item_item(torch.from_numpy(rows.toarray()).to(device))
+        """The sum of B's rows for the movies each history holds (sparse: a user's scores
+        read only the rows of the movies they rated)."""
+        return self.item_item(SparseRows.from_csr(rows, self.item_item.rows.weight.device))
 
     def parts(self) -> dict[str, nn.Module]:
         return {"user": self.history, "movie": self.item_item}

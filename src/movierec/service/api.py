@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from movierec.service.auth import require_api_key
 from movierec.service.guarded import GuardedRecommender
 from movierec.service.profiles import ProfileService
+from movierec.service.report import find_report
 from movierec.service.schemas import (
     ErrorOut,
     Health,
@@ -38,7 +39,9 @@ router = APIRouter(prefix="/api", responses={
 writes = [Depends(require_api_key)]
 write_errors = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."},
                 409: {"model": ErrorOut, "description": "The model takes no profiles (its "
-                      "preset cannot fold in new people's ratings)."}}
+                      "preset cannot fold in new people's ratings)."},
+                503: {"model": ErrorOut, "description": "The profile database cannot take "
+                      "the write now (nothing acknowledged is lost); retry later."}}
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")]
 Genre = Annotated[str | None, Query(max_length=50, description="Only movies of this genre.")]
@@ -72,7 +75,7 @@ def model_info(request: Request, m: Model, p: Profiles) -> dict:
             "n_movies": len(m.catalog.frame), "rating_min": low, "rating_max": high,
             "genres": m.catalog.genres, "profiles": p.store.count(),
             "write_needs_api_key": request.app.state.settings.api_key is not None,
-            "report_url": "/report" if request.app.state.settings.find_report() else None}
+            "report_url": "/report" if find_report(request.app.state.settings) else None}
 
 
 @router.get("/movies/search", response_model=list[Movie])

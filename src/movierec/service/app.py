@@ -1,4 +1,4 @@
-"""`create_app`: the FastAPI application — model loaded once, profile store opened, page served."""
+"""`create_app`: the FastAPI application — profile store opened, model loaded once, page served."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import movierec
@@ -17,8 +17,10 @@ from movierec.recommender import Recommender
 from movierec.service.api import router
 from movierec.service.errors import install_error_handlers
 from movierec.service.guarded import GuardedRecommender
+from movierec.service.hardening import AllowedHosts, SecurityHeaders
 from movierec.service.limits import BodySizeLimit
 from movierec.service.profiles import ProfileService
+from movierec.service.report import MISSING, read_report
 from movierec.service.settings import ServiceSettings
 from movierec.service.store import ProfileStore
 
@@ -30,9 +32,11 @@ def create_app(settings: ServiceSettings, rec: Recommender | None = None) -> Fas
     """The service app for `settings`; pass `rec` to serve an already loaded Recommender.
 
     Stored profiles are folded back into the model before the first request is served.
+    The store is opened first: a database that cannot be written stops start-up at once
+    (ProfileStoreError, one line), before the model is loaded.
     """
-    model = GuardedRecommender(rec or Recommender.load(settings.model_dir))
     store = ProfileStore(settings.resolved_database_url())
+    model = GuardedRecommender(rec or Recommender.load(settings.model_dir))
     profiles = ProfileService(model, store, settings.fold_in_epochs)
 
     @asynccontextmanager
@@ -57,6 +61,9 @@ def create_app(settings: ServiceSettings, rec: Recommender | None = None) -> Fas
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Content-Type", "X-API-Key"])
+    if settings.allowed_hosts is not None:
+        app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -64,13 +71,11 @@ def create_app(settings: ServiceSettings, rec: Recommender | None = None) -> Fas
         return FileResponse(STATIC / "index.html")
 
     @app.get("/report", include_in_schema=False)
-    def report() -> FileResponse:
+    def report() -> Response:
         """The model's `movierec explore` report (self-contained HTML), when there is one."""
-        found = settings.find_report()
-        if found is None:
-            raise UnknownIdError(f"no explore report for this model; write one with `movierec "
-                                 f"explore {settings.model_dir} --out "
-                                 f"{settings.model_dir / 'report'}`")
-        return FileResponse(found, media_type="text/html")
+        page = read_report(settings)
+        if page is None:
+            raise UnknownIdError(MISSING)
+        return Response(page, media_type="text/html")
 
     return app

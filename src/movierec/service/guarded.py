@@ -12,6 +12,8 @@ refuses a predicted rating with a 409.
 
 from __future__ import annotations
 
+import json
+import math
 import threading
 
 import numpy as np
@@ -69,9 +71,12 @@ class GuardedRecommender:
 
     # ------------------------------------------------------------------ checks
     def check_rating(self, rating: float) -> None:
+        """ConfigError (422) naming the value and the scale when `rating` is off the model's
+        scale; NaN and Infinity are off every scale."""
         low, high = self.rating_range
-        if not low <= rating <= high:
-            raise ConfigError(f"rating {rating:g} is outside the model's scale {low:g}..{high:g}")
+        if not (math.isfinite(rating) and low <= rating <= high):
+            raise ConfigError(f"rating {json.dumps(rating)} is outside the model's scale "
+                              f"{low:g}..{high:g}")
 
     def require_fold_in(self) -> None:
         """ModelCannot (409) when the served preset cannot take new people's ratings."""

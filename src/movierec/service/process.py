@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -24,10 +25,12 @@ class ServerProcess:
     """Start `movierec serve MODEL_DIR` and wait until /api/health answers.
 
     `kill()` sends SIGKILL (a crash, no shutdown code runs); `stop()` a polite SIGTERM.
+    `options` are more `movierec serve` options, e.g. ["--allowed-host", "example.org"].
     """
 
     def __init__(self, model_dir: Path, database_url: str, *, port: int | None = None,
-                 api_key: str | None = None, log_path: Path | None = None) -> None:
+                 api_key: str | None = None, log_path: Path | None = None,
+                 options: Sequence[str] = ()) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [sys.executable, "-c", "from movierec.cli.app import main; main()", "serve",
@@ -35,6 +38,7 @@ class ServerProcess:
                      "--db", database_url]
         if api_key:
             self.args += ["--api-key", api_key]
+        self.args += list(options)
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 

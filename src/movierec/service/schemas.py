@@ -8,6 +8,9 @@ from movierec.coldstart import Preferences
 
 MAX_RATINGS_PER_REQUEST = 1000
 MovieId = Field(ge=1, le=2**62, description="Raw MovieLens movie id.")
+# Any number JSON can carry (NaN and Infinity too): the served model, which knows its scale,
+# refuses what lies off it with a 422 naming the value and the scale.
+Rating = Field(description="On the model's scale (see GET /api/model).")
 
 
 class Strict(BaseModel):
@@ -18,13 +21,11 @@ class Strict(BaseModel):
 
 class RatingIn(Strict):
     movie_id: int = MovieId
-    rating: float = Field(ge=0, le=100, allow_inf_nan=False,
-                          description="On the model's scale (see GET /api/model).")
+    rating: float = Rating
 
 
 class RatingValue(Strict):
-    rating: float = Field(ge=0, le=100, allow_inf_nan=False,
-                          description="On the model's scale (see GET /api/model).")
+    rating: float = Rating
 
 
 class PreferencesIn(Strict):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from movierec.errors import ConfigError
+
 
 def default_database_url(model_dir: Path) -> str:
     """SQLite file in a `<model>.service` folder beside the model.
@@ -13,14 +15,20 @@ def default_database_url(model_dir: Path) -> str:
     take the profiles with it.
     """
     folder = model_dir.resolve().with_name(model_dir.resolve().name + ".service")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot make {folder} for the profile database ({err.strerror}); "
+                          "pass --db") from None
     return f"sqlite:///{folder / 'profiles.sqlite3'}"
 
 
 @dataclass(frozen=True)
 class ServiceSettings:
     """How the service runs. `api_key` None leaves write endpoints open; `cors_origins`
-    empty keeps CORS off (the page is served from the same origin)."""
+    empty keeps CORS off (the page is served from the same origin); `allowed_hosts` None
+    answers any Host header (an app embedded behind the caller's own checks: `movierec
+    serve` always passes a list), else only those hosts ("*" for any)."""
 
     model_dir: Path
     database_url: str | None = None
@@ -30,17 +38,7 @@ class ServiceSettings:
     max_k: int = 500
     fold_in_epochs: int = 40
     report_path: Path | None = None
+    allowed_hosts: tuple[str, ...] | None = None
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url(self.model_dir)
-
-    def find_report(self) -> Path | None:
-        """The `movierec explore` report to serve: `report_path` (a report.html or its
-        folder), else MODEL_DIR/report/report.html or MODEL_DIR/report.html; None if absent.
-        Looked up on each call, so a report written while the service runs appears."""
-        if self.report_path is not None:
-            candidates = [self.report_path / "report.html", self.report_path]
-        else:
-            candidates = [self.model_dir / "report" / "report.html",
-                          self.model_dir / "report.html"]
-        return next((path for path in candidates if path.is_file()), None)

@@ -3,13 +3,16 @@
 SQLite (WAL journal, synchronous=FULL, foreign keys on) is the embedded default; a
 PostgreSQL URL (`postgresql+psycopg://...`) runs the same statements. Every write is one
 transaction that has committed before the call returns, so an acknowledged write survives
-a killed process.
+a killed process. Opening the store proves it can write (folder there, file writable, one
+no-op update), so a bad `--db` stops start-up with one line instead of failing later.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -30,9 +33,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from movierec.coldstart import Preferences
-from movierec.errors import UnknownIdError
+from movierec.errors import MovieRecError, UnknownIdError
+
+DIALECTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+class ProfileStoreError(MovieRecError):
+    """The profile database cannot be opened or written (bad URL, missing folder,
+    read-only file, unreachable server)."""
+
 
 metadata = MetaData()
 profiles = Table(
@@ -74,7 +87,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str | URL) -> Engine:
     """An engine for `url`; SQLite connections get WAL mode and foreign keys."""
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
@@ -82,17 +95,61 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def parse_url(url: str) -> URL:
+    """The URL of a supported database; ProfileStoreError (one line) otherwise."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ProfileStoreError("the database URL is not a SQLAlchemy URL; use "
+                                "sqlite:///PATH or postgresql+psycopg://...") from None
+    if parsed.get_backend_name() not in DIALECTS:
+        raise ProfileStoreError(f"database {parsed.get_backend_name()!r} is not supported; "
+                                "use a sqlite:// or postgresql+psycopg:// URL")
+    return parsed
+
+
+def check_sqlite_file(url: URL) -> None:
+    """A SQLite file's folder must exist and be writable (SQLite writes its WAL beside the
+    file), and the file, when there, must be a writable regular file."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") \
+            or url.query.get("uri"):
+        return
+    path = Path(url.database)
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ProfileStoreError(f"database folder {folder} {what}; create it or pass another "
+                                "--db")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ProfileStoreError(f"database folder {folder} is not writable")
+    if path.exists() and not path.is_file():
+        raise ProfileStoreError(f"database {path} is not a file")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ProfileStoreError(f"database {path} is read-only")
+
+
 class ProfileStore:
     """Create, read and change profiles and their ratings; tables are created on first use."""
 
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        metadata.create_all(self.engine)
-        dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-        if self.engine.dialect.name not in dialects:
-            raise ValueError(f"database {self.engine.dialect.name!r} is not supported; "
-                             "use a sqlite:// or postgresql+psycopg:// URL")
-        self._insert = dialects[self.engine.dialect.name]
+        parsed = parse_url(url)
+        check_sqlite_file(parsed)
+        shown = parsed.render_as_string(hide_password=True)
+        try:
+            self.engine = make_engine(parsed)
+        except (ImportError, ArgumentError) as err:
+            raise ProfileStoreError(f"cannot open {shown}: {err}") from None
+        try:
+            with self.engine.begin() as conn:
+                metadata.create_all(conn)
+                conn.execute(update(profiles).where(profiles.c.profile_id == -1)
+                             .values(name=profiles.c.name))  # a write that changes nothing
+        except DatabaseError as err:  # read-only, not a database, unreachable, ...
+            self.engine.dispose()
+            reason = " ".join(str(err.orig).split())
+            raise ProfileStoreError(f"profile database {shown} cannot be written: {reason}") \
+                from None
+        self._insert = DIALECTS[self.engine.dialect.name]
 
     def close(self) -> None:
         self.engine.dispose()
