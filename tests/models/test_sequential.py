@@ -99,7 +99,7 @@ def test_similar_movie_scores_are_the_logits_after_that_movie_alone():
     model = build_model("sasrec", 1, 10, seed=0, max_len=5).eval()
     with torch.no_grad():
         expected = model.next_movie_logits(torch.tensor([[0, 0, 0, 0, 8]]))[0]
-        assert torch.equal(model.similar_movie_scores(7), expected)
+        assert torch.equal(model.similar_movie_scores(torch.tensor([7]))[0], expected)
     rec = fitted(chains(n_users=60))
     assert len(rec.similar_movies(int(CYCLE[0]), k=5)) == 5
 

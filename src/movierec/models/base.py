@@ -67,10 +67,11 @@ class Scorer(nn.Module):
         them ("rater"; None when the model predicts no ratings). Composites name members."""
         return {"ranker": self.preset, "rater": self.preset if self.predicts_ratings else None}
 
-    def similar_movie_scores(self, movie: int) -> torch.Tensor:
-        """[n_movies] similarity of every movie to `movie`: cosine of the movie vectors."""
+    def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
+        """[len(movies), n_movies] similarity of every movie to each of `movies`: cosine of
+        the movie vectors."""
         vectors = nn.functional.normalize(self.movie_vectors(), dim=1)
-        return vectors @ vectors[movie]
+        return vectors[movies] @ vectors.T
 
     # --- named views ---------------------------------------------------------------------
     def parts(self) -> dict[str, nn.Module]:

@@ -149,10 +149,12 @@ class HistoryRanker(Scorer):
         models that also read order or ratings; None for a made-up history)."""
         raise NotImplementedError
 
-    def similar_movie_scores(self, movie: int) -> torch.Tensor:
-        """The scores of a history holding only `movie`."""
-        row = sp.csr_matrix((np.ones(1, np.float32), [movie], [0, 1]), shape=(1, self.n_movies))
-        return self.score_histories(row)[0]
+    def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
+        """For each of `movies`, the scores of a history holding only that movie."""
+        movies = movies.cpu().numpy()
+        rows = sp.csr_matrix((np.ones(len(movies), np.float32), movies,
+                              np.arange(len(movies) + 1)), shape=(len(movies), self.n_movies))
+        return self.score_histories(rows)
 
     def add_users(self, n: int) -> None:
         if n < 0:

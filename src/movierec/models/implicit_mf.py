@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from movierec.errors import ConfigError
+from movierec.models.base import Scorer
 from movierec.models.history import HistoryRanker
 
 # A batched solve holds at most about this many padded (user, movie, factor) numbers.
@@ -70,10 +71,9 @@ class ImplicitFactors(HistoryRanker):
         vectors = self.user.weight[users] if users is not None else self.fold_in_vectors(rows)
         return vectors @ self.movie.weight.T
 
-    def similar_movie_scores(self, movie: int) -> torch.Tensor:
+    def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
         """Cosine of the movie factors, as for every factorisation model."""
-        vectors = nn.functional.normalize(self.movie_vectors(), dim=1)
-        return vectors @ vectors[movie]
+        return Scorer.similar_movie_scores(self, movies)
 
     def users_changed(self, rows: torch.Tensor) -> None:
         self.user.weight[rows] = self.fold_in_vectors(self.interactions(rows.cpu().numpy()))

@@ -31,11 +31,11 @@ class Popularity(HistoryRanker):
                         ) -> torch.Tensor:
         return self.counts.value.expand(rows.shape[0], -1).clone()
 
-    def similar_movie_scores(self, movie: int) -> torch.Tensor:
+    def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
         """Co-occurrence: how many users rated both movies."""
         x = self.interactions()
-        column = x[:, movie].toarray().ravel()
-        return torch.from_numpy(np.asarray(x.T @ column, dtype=np.float32).ravel())
+        columns = x[:, movies.cpu().numpy()]
+        return torch.from_numpy(np.asarray((columns.T @ x).todense(), dtype=np.float32))
 
     def parts(self) -> dict[str, nn.Module]:
         return {"user": self.history, "movie": self.counts}

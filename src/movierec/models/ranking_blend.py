@@ -112,9 +112,9 @@ class RankingBlend(Scorer):
     def score(self, users: torch.Tensor) -> torch.Tensor:
         return self.combine(self.member_scores(users))
 
-    def similar_movie_scores(self, movie: int) -> torch.Tensor:
-        rows = [standardised(m.similar_movie_scores(movie)[None])[0] for m in self.member_models]
-        return self.combine(rows)
+    def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
+        return self.combine([standardised(m.similar_movie_scores(movies))
+                             for m in self.member_models])
 
     def roles(self) -> dict[str, str | None]:
         named = " + ".join(f"{w:.2f} {n}" for w, n in

@@ -52,8 +52,8 @@ class RetrieveThenRank(RankingBlend):
         scores[seen_at] = ranked[seen_at]  # the facade excludes them unless asked not to
         return scores.scatter_(1, chosen, ranked.gather(1, chosen))
 
-    def similar_movie_scores(self, movie: int) -> torch.Tensor:
-        return self.member_models[1].similar_movie_scores(movie)
+    def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
+        return self.member_models[1].similar_movie_scores(movies)
 
     def roles(self) -> dict[str, str | None]:
         retriever, ranker = self.members

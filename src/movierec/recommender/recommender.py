@@ -378,7 +378,7 @@ class Recommender:
         movie = int(self._require(self.movie_ids).to_index([movie_id])[0])
         with torch.no_grad():
             model.eval()
-            scores = model.similar_movie_scores(movie).clone()
+            scores = model.similar_movie_scores(torch.tensor([movie]))[0].clone()
         scores[movie] = -torch.inf
         positions, values = top_k_unseen(scores[None], k)
         found = positions[0] >= 0

@@ -74,8 +74,8 @@ class ScoreNeighbours:
     def _scores(self, rows: list[int]) -> np.ndarray:
         with self.lock, torch.no_grad():
             self.rec.model.eval()
-            return np.stack([self.rec.model.similar_movie_scores(r).cpu().numpy()
-                             for r in rows]).astype(np.float32)
+            scores = self.rec.model.similar_movie_scores(torch.tensor(rows, dtype=torch.long))
+            return scores.cpu().numpy().astype(np.float32)
 
 
 def movie_neighbours(rec: Recommender, lock: threading.Lock
