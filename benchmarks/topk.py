@@ -10,7 +10,8 @@ Every row is a preset of the one facade, fitted and scored as a user would call 
 adds the movies and users tables), lists from `recommend`'s top-k rule.
 
 Protocols: "random" (80/20 of interactions, seed 42: the TensorFlow Recommenders tutorial
-setting) and "leave-last-out" (each user's latest rating is the test item). Hyperparameters
+setting) and "leave-last-out" (each user's latest rating is the test item; same-second ties
+broken at random with the seed). Hyperparameters
 are picked by NDCG@10 on a validation split carved from the training part with the same
 protocol (never the test part); the chosen setting is refitted on the whole training part
 and scored once on the test part (a one-setting grid skips the validation fit).
@@ -45,7 +46,7 @@ SHARED = HERE.parent.parent / "shared" / "data"
 
 PROTOCOLS: dict[str, Callable[[pd.DataFrame, int], tuple[pd.DataFrame, pd.DataFrame]]] = {
     "random": lambda r, seed: random_split(r, test_fraction=0.2, seed=seed),
-    "leave-last-out": lambda r, seed: leave_last_out(r, n=1),
+    "leave-last-out": lambda r, seed: leave_last_out(r, n=1, seed=seed),
 }
 DAE_SMALL = {"dropout": 0.25, "l2": 100.0}
 # row name -> (preset, grid of its options). Every row is a preset of the one facade.

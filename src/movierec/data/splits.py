@@ -37,10 +37,14 @@ def kfold_splits(ratings: pd.DataFrame, k: int = 5, seed: int = 0) -> list[Split
     return [_by_mask(ratings, fold == i) for i in range(k)]
 
 
-def _user_ranks(ratings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per rating: its rank in its user's history by (timestamp, movie_id), and the count."""
+def _user_ranks(ratings: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per rating: its rank in its user's history by timestamp, and the count. Ratings of the
+    same second are ordered at random (seeded): the data does not say which came first, and
+    any fixed rule (say, by movie id) would hold out a systematically different movie (on
+    ml-100k, 415 of 943 users rate several movies in their last second)."""
     users = ratings["user_id"].to_numpy()
-    order = np.lexsort((ratings["movie_id"].to_numpy(), ratings["timestamp"].to_numpy(), users))
+    tie_break = np.random.default_rng(seed).permutation(len(users))
+    order = np.lexsort((tie_break, ratings["timestamp"].to_numpy(), users))
     sorted_users = users[order]
     starts = np.r_[0, np.flatnonzero(sorted_users[1:] != sorted_users[:-1]) + 1]
     counts = np.diff(np.r_[starts, len(users)])
@@ -51,17 +55,19 @@ def _user_ranks(ratings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return rank, count
 
 
-def temporal_holdout(ratings: pd.DataFrame, test_fraction: float = 0.2) -> Split:
-    """Per user, the latest `test_fraction` (rounded, at most all but one) of ratings to test."""
+def temporal_holdout(ratings: pd.DataFrame, test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """Per user, the latest `test_fraction` (rounded, at most all but one) of ratings to test;
+    same-second ties in random order (`seed`)."""
     _check_fraction(test_fraction)
-    rank, count = _user_ranks(ratings)
+    rank, count = _user_ranks(ratings, seed)
     n_test = np.minimum(np.floor(count * test_fraction + 0.5).astype(np.int64), count - 1)
     return _by_mask(ratings, rank >= count - n_test)
 
 
-def leave_last_out(ratings: pd.DataFrame, n: int = 1) -> Split:
-    """Per user, the n latest ratings (ties by movie_id) to test; users with <= n stay in train."""
+def leave_last_out(ratings: pd.DataFrame, n: int = 1, seed: int = 0) -> Split:
+    """Per user, the n latest ratings to test (same-second ties in random order, `seed`);
+    users with <= n ratings stay in train."""
     if n < 1:
         raise ConfigError(f"n must be >= 1, got {n}")
-    rank, count = _user_ranks(ratings)
+    rank, count = _user_ranks(ratings, seed)
     return _by_mask(ratings, (count > n) & (rank >= count - n))
