@@ -3,6 +3,8 @@ the facade, the exact index, evaluation and the service."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
@@ -10,12 +12,14 @@ from movierec.data.seen import SeenMovies
 
 
 def top_k_unseen(scores: torch.Tensor, k: int, *, seen: SeenMovies | None = None,
-                 users: np.ndarray | None = None, allowed: torch.Tensor | None = None
+                 users: np.ndarray | None = None, allowed: torch.Tensor | None = None,
+                 exclude: Sequence[np.ndarray] | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """([rows, k'] movie indices, [rows, k'] scores), best first, k' = min(k, n_movies).
 
     `scores` is [rows, n_movies] (it is not modified). With `seen` and `users` (the user
-    index of each row), the movies each user rated score -inf; `allowed` (a boolean
+    index of each row), the movies each user rated score -inf; `exclude` (one array of
+    movie indices per row) does the same from explicit lists; `allowed` (a boolean
     [n_movies] mask) keeps only those movies. NaN scores count as -inf. Slots beyond a
     row's finite candidates hold index -1 and score -inf.
     """
@@ -27,6 +31,10 @@ def top_k_unseen(scores: torch.Tensor, k: int, *, seen: SeenMovies | None = None
     if seen is not None and users is not None:
         rows, cols = seen.seen_positions(np.asarray(users, dtype=np.int64))
         masked[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
+    if exclude is not None:
+        rows = np.repeat(np.arange(len(exclude)), [len(e) for e in exclude])
+        cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude] or [[]])
+        masked[torch.from_numpy(rows), torch.from_numpy(cols.astype(np.int64))] = -torch.inf
     if allowed is not None:
         masked[:, ~allowed.cpu()] = -torch.inf
     top = torch.topk(masked, min(k, masked.shape[1]), dim=1)

@@ -10,6 +10,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from movierec.data import top_k_unseen
 from movierec.errors import ModelFormatError
 from movierec.index.base import Exclusions, MovieIndex
 
@@ -31,14 +32,7 @@ class ExactIndex(MovieIndex):
             q = torch.from_numpy(queries)
             # one query: a matrix-vector product (the serving case), else one matrix product
             scores = (self.vectors @ q[0])[None] if len(q) == 1 else q @ self.vectors.T
-            if exclude is not None:
-                rows = np.repeat(np.arange(len(exclude)), [len(e) for e in exclude])
-                cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude])
-                scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
-            top = torch.topk(scores, min(k, scores.shape[1]), dim=1)
-        positions = top.indices.numpy()
-        values = top.values.numpy()
-        positions = np.where(np.isfinite(values), positions, -1)
+        positions, values = top_k_unseen(scores, k, exclude=exclude)
         return _pad(positions, values, k)
 
     def save(self, path: Path) -> None:
