@@ -18,12 +18,17 @@ from typer.testing import CliRunner
 
 from movierec import Recommender
 from movierec.cli.app import app
-from movierec.export import export_graphs
+from movierec.errors import ConfigError
+from movierec.export import FORMATS, export_graphs, refusal
+from movierec.models import PRESETS
 
 
-@pytest.fixture(scope="module", params=["biased-mf", "mlp"])
-def rec(request, ratings_factory) -> Recommender:
-    return Recommender(request.param, progress=False, epochs=2).fit(ratings_factory())
+@pytest.fixture(scope="module", params=sorted(PRESETS))
+def fitted(request, ratings_factory) -> Recommender:
+    """Every registered preset, so a new one is covered by being registered (ensembles fit
+    their members in this process: worker start-up would cost more than the fits)."""
+    return Recommender(request.param, progress=False, epochs=2,
+                       member_processes=1).fit(ratings_factory())
 
 
 def expected(rec: Recommender, users: np.ndarray, movies: np.ndarray) -> dict[str, np.ndarray]:
@@ -39,36 +44,57 @@ def inputs_for(name: str, users: np.ndarray, movies: np.ndarray) -> list[np.ndar
     return {"scoring": [users, movies], "user_tower": [users], "movie_tower": [movies]}[name]
 
 
-def sample(rec: Recommender) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(1)
-    return (rng.integers(0, len(rec.user_ids), 37).astype(np.int64),
-            rng.integers(0, len(rec.movie_ids), 37).astype(np.int64))
+def sample(rec: Recommender, size: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(size)
+    return (rng.integers(0, len(rec.user_ids), size).astype(np.int64),
+            rng.integers(0, len(rec.movie_ids), size).astype(np.int64))
 
 
-def test_onnx_matches_pytorch(rec, tmp_path):
-    ort = pytest.importorskip("onnxruntime")
-    manifest = export_graphs(rec, tmp_path, "onnx")
-    assert set(manifest["graphs"]) == {"scoring", "user_tower", "movie_tower"}
-    users, movies = sample(rec)
-    want = expected(rec, users, movies)
-    for name, graph in manifest["graphs"].items():
-        session = ort.InferenceSession(str(tmp_path / graph["file"]))
-        feed = dict(zip(graph["inputs"], inputs_for(name, users, movies), strict=True))
-        np.testing.assert_allclose(session.run(None, feed)[0], want[name], atol=1e-5, rtol=0)
-    ids = json.loads((tmp_path / "ids.json").read_text())
-    assert ids["movie_ids"] == rec.movie_ids.to_list()
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_preset_exports_a_faithful_graph_or_is_refused_in_one_line(fitted, fmt, tmp_path):
+    out = tmp_path / "out"
+    reason = refusal(fitted.model)
+    if reason is not None:
+        with pytest.raises(ConfigError) as err:
+            export_graphs(fitted, out, fmt)
+        assert str(err.value) == f"cannot export preset {fitted.preset!r}: {reason}"
+        assert "\n" not in str(err.value)
+        assert not out.exists()
+        return
+    manifest = export_graphs(fitted, out, fmt)
+    assert "scoring" in manifest["graphs"]
+    # 2 is the trace's example size; 10,000 is more than any model's prediction block
+    for size in (1, 37, 10_000):
+        users, movies = sample(fitted, size)
+        want = expected(fitted, users, movies)
+        for name in manifest["graphs"]:
+            got = run_graph(out, manifest, name, inputs_for(name, users, movies))
+            np.testing.assert_allclose(got, want[name], atol=1e-5, rtol=0,
+                                       err_msg=f"{fitted.preset} {fmt} {name} batch {size}")
+    ids = json.loads((out / "ids.json").read_text())
+    assert ids["movie_ids"] == fitted.movie_ids.to_list()
 
 
-def test_torchscript_matches_pytorch(rec, tmp_path):
-    manifest = export_graphs(rec, tmp_path, "torchscript")
-    users, movies = sample(rec)
-    want = expected(rec, users, movies)
-    for name, graph in manifest["graphs"].items():
-        with warnings.catch_warnings():  # torch.jit.load warns that it is deprecated
-            warnings.simplefilter("ignore", DeprecationWarning)
-            loaded = torch.jit.load(str(tmp_path / graph["file"]))
-        args = [torch.from_numpy(a) for a in inputs_for(name, users, movies)]
-        np.testing.assert_allclose(loaded(*args).detach().numpy(), want[name], atol=1e-5, rtol=0)
+def test_rankers_and_item_knn_are_refused_and_rating_models_are_not(ratings_factory):
+    refused = {name for name, preset in PRESETS.items()
+               if not preset.model_class.predicts_ratings}
+    assert {"ease", "two-tower", "top-k"} <= refused
+    knn = Recommender("item-knn", progress=False).fit(ratings_factory())
+    assert "blocks of 8192 pairs" in refusal(knn.model)
+    mf = Recommender("biased-mf", progress=False, epochs=1).fit(ratings_factory())
+    assert refusal(mf.model) is None
+
+
+def test_a_graph_that_does_not_reproduce_the_model_is_refused_before_writing(
+        ratings_factory, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    # without its declared refusal, item-knn's ONNX trace fails on every batch: the probe
+    # run catches it and nothing is written
+    monkeypatch.setattr("movierec.export._UNTRACEABLE", {})
+    knn = Recommender("item-knn", progress=False).fit(ratings_factory())
+    with pytest.raises(ConfigError, match="the onnx scoring graph fails on a batch of 1"):
+        export_graphs(knn, tmp_path / "out", "onnx")
+    assert not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------- the `movierec export` command
@@ -139,9 +165,19 @@ def test_export_command_names_a_folder_that_is_not_a_model(tmp_path):
 
 
 def test_rankers_are_refused_before_anything_is_written(ratings_factory, tmp_path):
-    from movierec.errors import ConfigError
-
     ease = Recommender("ease", progress=False).fit(ratings_factory())
     with pytest.raises(ConfigError, match="predicts no ratings"):
         export_graphs(ease, tmp_path / "out", "onnx")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_command_refuses_item_knn_in_one_line_and_writes_nothing(ratings_factory,
+                                                                         tmp_path):
+    knn = Recommender("item-knn", progress=False).fit(ratings_factory())
+    model_dir = knn.save(tmp_path / "knn")
+    result = movierec_cli("export", str(model_dir), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot export preset 'item-knn': ")
+    assert "wrote" not in result.stdout and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()

@@ -8,7 +8,7 @@ weight n / (n + half_weight_at), so there is no jump from one regime to the othe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,7 @@ import pandas as pd
 from movierec.errors import ConfigError
 
 LIKED_WEIGHT, DISLIKED_WEIGHT, YEAR_WEIGHT, POPULARITY_WEIGHT = 1.0, 1.5, 0.5, 0.5
+HALF_WEIGHT_AT = 5.0  # ratings at which collaborative and stated-taste scores weigh the same
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,28 @@ def blend(preference: pd.Series, collaborative: pd.Series | None, n_ratings: int
         return preference
     cf = standardize(collaborative).reindex(preference.index)
     return ((1 - weight) * preference + weight * cf.fillna(preference)).rename("score")
+
+
+def profile_scores(preference: pd.Series, collaborative: pd.Series | None,
+                   rated: Collection[int], preferences: Preferences,
+                   n_ratings: int | None = None,
+                   half_weight_at: float = HALF_WEIGHT_AT) -> pd.Series:
+    """A new person's score per unrated movie (index movie_id), as the service ranks them.
+
+    `collaborative` is the model's score of every movie for the person (None before any
+    rating); it is standardised over the unrated movies (a ranker's scores are not stars)
+    and blended with the `preference` scores by `blend`, weighing `n_ratings` (default: the
+    number rated; the service counts only those the model knows). A person who states no
+    tastes gets the model's order alone once they have rated something.
+    """
+    rated = list(rated)
+    n_ratings = len(rated) if n_ratings is None else n_ratings
+    if collaborative is not None:
+        unrated = collaborative.drop(index=rated, errors="ignore")
+        collaborative = standardize(unrated[np.isfinite(unrated.to_numpy())]
+                                    .astype(np.float64))
+    if collaborative is not None and preferences == Preferences():
+        scores = collaborative
+    else:
+        scores = blend(preference, collaborative, n_ratings, half_weight_at)
+    return scores.drop(index=rated, errors="ignore")

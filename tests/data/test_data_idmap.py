@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from movierec.data import IdMap
-from movierec.errors import UnknownIdError
+from movierec.errors import DataFormatError, UnknownIdError
 
 
 def test_from_ids_sorted_unique_and_round_trip():
@@ -18,7 +18,9 @@ def test_from_ids_sorted_unique_and_round_trip():
     idx = m.to_index(raw)
     assert idx.dtype == np.int64 and idx.tolist() == [[2, 0], [1, 1]]
     np.testing.assert_array_equal(m.to_raw(idx), raw)
-    assert 20 in m and 25 not in m and "x" not in m
+    assert 20 in m and 25 not in m and "20" in m and 20.0 in m
+    with pytest.raises(DataFormatError, match="movie_id 'x' is not a number"):
+        assert "x" not in m
 
 
 def test_unknown_ids():

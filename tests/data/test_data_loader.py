@@ -51,10 +51,11 @@ def test_default_cache_dir_honours_movierec_home(tmp_path):
     assert default_cache_dir() == tmp_path / "home" / "datasets"
 
 
-def test_path_then_cache_round_trip(tmp_path, offline):
+def test_cache_round_trip(tmp_path, offline):
     folder = write_100k(tmp_path / "ml-100k")
     first = load_movielens("ml-100k", folder, progress=False)
     assert first.source == f"path {folder}"
+    cache.write_entry(default_cache_dir(), first)
     again = load_movielens("ml-100k", progress=False)
     assert again.source.startswith(f"cache {default_cache_dir() / 'ml-100k'}")
     assert_same(first, again)
@@ -68,7 +69,7 @@ def test_path_then_cache_round_trip(tmp_path, offline):
 
 def test_cache_keeps_missing_folds_note(tmp_path):
     folder = write_csv_variant(tmp_path / "m")
-    load_movielens("ml-latest-small", folder, cache_dir=tmp_path / "c", progress=False)
+    cache.write_entry(tmp_path / "c", parse_folder("ml-latest-small", folder))
     data = load_movielens("ml-latest-small", cache_dir=tmp_path / "c", progress=False)
     assert data.users is None and not data.has_canonical_folds
     with pytest.raises(FoldsUnavailableError):

@@ -166,21 +166,36 @@ def test_a_preset_that_cannot_fold_in_stores_no_profile_and_restarts(item_knn_di
     with caplog.at_level(logging.WARNING), TestClient(create_app(settings)) as client:
         assert client.get("/api/health").status_code == 200
         recs = client.get(f"/api/profiles/{stale.profile_id}/recommendations").json()
-    assert len(recs) == 10 and "cannot fold in" in caplog.text
+        ignored = client.get("/api/model").json()["ignored_profile_ratings"]
+    assert len(recs) == 10 and "cannot fold in" in caplog.text and ignored == 1
 
 
-def test_a_stored_profile_rating_a_movie_the_model_lost_is_skipped(ease, tmp_path, caplog):
+def test_stored_ratings_of_movies_the_model_lost_are_kept_but_ignored(ease, tmp_path, caplog):
     settings = ServiceSettings(tmp_path / "model", database_url=f"sqlite:///{tmp_path}/p.db")
     store = ProfileStore(settings.resolved_database_url())
-    lost = store.create("", Preferences(), {7: 5.0, 999_999: 4.0})
+    lost = store.create("", Preferences(), {7: 5.0, 999_998: 2.0, 999_999: 4.0})
+    gone = store.create("", Preferences(), {999_997: 3.0})
     kept = store.create("", Preferences(), dict.fromkeys([7, 17, 27], 5.0))
     store.close()
     with caplog.at_level(logging.WARNING), TestClient(create_app(settings, ease)) as client:
-        lost_recs = client.get(f"/api/profiles/{lost.profile_id}/recommendations")
+        assert client.get("/api/model").json()["ignored_profile_ratings"] == 3
+        lost_recs = client.get(f"/api/profiles/{lost.profile_id}/recommendations").json()
+        gone_recs = client.get(f"/api/profiles/{gone.profile_id}/recommendations")
         kept_recs = client.get(f"/api/profiles/{kept.profile_id}/recommendations").json()
-    assert f"profile {lost.profile_id} is not folded" in caplog.text and "999999" in caplog.text
-    assert lost_recs.status_code == 200 and len(lost_recs.json()) == 10
+        stored = client.get(f"/api/profiles/{lost.profile_id}").json()["ratings"]
+        # the known rating alone decides the list: the same as a profile with only it
+        same = client.post("/api/profiles", json={"ratings": [{"movie_id": 7, "rating": 5}]})
+        unrated = client.delete(f"/api/profiles/{lost.profile_id}/ratings/999999")
+        after = client.get("/api/model").json()["ignored_profile_ratings"]
+    assert (f"profile {lost.profile_id}: 2 stored rating(s) of movie(s) 999998, 999999"
+            in caplog.text and "kept but ignored" in caplog.text)
+    assert [(r["movie_id"], r["ignored"]) for r in stored] == [
+        (7, False), (999_998, True), (999_999, True)]
+    assert ids(lost_recs) == ids(same.json()["recommendations"])
+    assert lost_recs[0]["because_you_rated"]["movie_id"] == 7
+    assert gone_recs.status_code == 200 and len(gone_recs.json()) == 10  # stated tastes only
     assert kept_recs[0]["because_you_rated"] is not None  # folded in: the ranker's list
+    assert unrated.status_code == 200 and after == 2  # 999998 and 999997 are left
 
 
 @pytest.mark.realdata

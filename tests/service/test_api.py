@@ -83,7 +83,7 @@ def test_rating_changes_update_and_delete(client):
     movie = first_movies(client, 1)[0]
     changed = client.put(f"/api/profiles/{pid}/ratings/{movie}", json={"rating": 4}).json()
     assert changed["profile"]["ratings"] == [{"movie_id": movie, "title": f"Movie {movie}",
-                                              "rating": 4.0}]
+                                              "rating": 4.0, "ignored": False}]
     assert movie not in [r["movie_id"] for r in changed["recommendations"]]
     client.put(f"/api/profiles/{pid}/ratings/{movie}", json={"rating": 2})
     assert client.get(f"/api/profiles/{pid}").json()["ratings"][0]["rating"] == 2.0

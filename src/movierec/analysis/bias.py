@@ -33,14 +33,16 @@ def learned_movie_bias(rec: Recommender) -> np.ndarray:
 
 
 def bias_ranking(rec: Recommender, min_ratings: int = 50,
-                 ratings: pd.DataFrame | None = None) -> pd.DataFrame:
+                 ratings: pd.DataFrame | None = None,
+                 movies: pd.DataFrame | None = None) -> pd.DataFrame:
     """Movies with at least `min_ratings` training ratings, highest learned bias first.
 
-    Columns: movie_id, title, n_ratings, bias, and mean_rating when `ratings` are given
-    (the raw mean, to compare with the leniency-corrected bias).
+    Columns: movie_id, title (when titles are known: `movies`, else those saved with the
+    model), n_ratings, bias, and mean_rating when `ratings` are given (the raw mean, to
+    compare with the leniency-corrected bias).
     """
     bias = learned_movie_bias(rec)
-    movies = movie_embeddings(rec)
+    movies = movie_embeddings(rec, movies)
     keep = [c for c in ("movie_id", "title", "n_ratings") if c in movies.columns]
     ranking = movies[keep].assign(bias=bias)
     if ratings is not None:

@@ -17,9 +17,10 @@ GENDER_COLOURS = {"M": "tab:blue", "F": "tab:orange"}
 MAX_GENRE_COLOURS = 9  # tab10 minus the grey kept for "other"
 
 
-def plot_user_map(users: pd.DataFrame, xy: np.ndarray, title: str = "users") -> Figure:
+def plot_user_map(users: pd.DataFrame, xy: np.ndarray, title: str = "users",
+                  axes: tuple[str, str] = ("component 1", "component 2")) -> Figure:
     """Users at `xy`, coloured by gender (with each gender's mean marked) and sized by age,
-    when those columns exist."""
+    when those columns exist; `axes` names the two coordinates (e.g. "PC1", "PC3")."""
     fig = new_figure(7, 6)
     ax = fig.subplots()
     sizes = _sizes(users["age"]) if "age" in users.columns else np.full(len(users), 12.0)
@@ -36,14 +37,15 @@ def plot_user_map(users: pd.DataFrame, xy: np.ndarray, title: str = "users") -> 
         ax.legend(title="gender (size: age)" if "age" in users.columns else "gender")
     else:
         ax.scatter(xy[:, 0], xy[:, 1], s=sizes, alpha=0.6, edgecolors="none")
-    _axes_labels(ax, title)
+    _axes_labels(ax, title, axes)
     return fig
 
 
 def plot_movie_map(movies: pd.DataFrame, xy: np.ndarray, n_labels: int = 20,
-                   title: str = "movies") -> Figure:
+                   title: str = "movies",
+                   axes: tuple[str, str] = ("component 1", "component 2")) -> Figure:
     """Movies at `xy`, coloured by main genre, sized by ratings; the most rated titles that
-    fit without overlapping are labelled."""
+    fit without overlapping are labelled; `axes` names the two coordinates."""
     fig = new_figure(10, 8)
     ax = fig.subplots()
     counts = movies["n_ratings"].to_numpy(np.float64)
@@ -63,7 +65,7 @@ def plot_movie_map(movies: pd.DataFrame, xy: np.ndarray, n_labels: int = 20,
         for row in label_positions(xy, counts, n_labels):
             ax.annotate(shorten(str(movies["title"].iloc[row]), 28), xy[row], fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
-    _axes_labels(ax, title)
+    _axes_labels(ax, title, axes)
     return fig
 
 
@@ -106,7 +108,7 @@ def _sizes(age: pd.Series) -> np.ndarray:
     return 4 + 60 * (values - values.min()) / max(np.ptp(values), 1e-9)
 
 
-def _axes_labels(ax: Axes, title: str) -> None:
+def _axes_labels(ax: Axes, title: str, axes: tuple[str, str]) -> None:
     ax.set_title(title)
-    ax.set_xlabel("component 1")
-    ax.set_ylabel("component 2")
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])

@@ -38,15 +38,25 @@ def principal_components(frame: pd.DataFrame, n_components: int = 3) -> Projecti
     return Projection(coordinates, pca.components_, pca.explained_variance_ratio_)
 
 
-def map_coordinates(frame: pd.DataFrame, method: MapMethod = "pca", seed: int = 0) -> np.ndarray:
-    """[rows, 2] map positions: the vectors themselves when dim is 2, else PCA or t-SNE."""
+def map_coordinates(frame: pd.DataFrame, method: MapMethod = "pca", seed: int = 0,
+                    components: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """[rows, 2] map positions: the vectors themselves when dim is 2, else PCA or t-SNE.
+
+    `components` picks the two principal components (0-based) of a PCA map, e.g. (0, 2)
+    for PC1 against PC3; any other choice than (0, 1) projects 2-d vectors too.
+    """
     vectors = vector_matrix(frame)
     if vectors.shape[1] < 2:
         raise ConfigError(f"a 2-D map needs embeddings of dim >= 2, got {vectors.shape[1]}")
-    if vectors.shape[1] == 2:
+    first, second = components
+    if first == second or min(components) < 0:
+        raise ConfigError(f"components must be two different indices >= 0, got {components}")
+    if tuple(components) != (0, 1) and method != "pca":
+        raise ConfigError(f"components apply to PCA maps only, not {method!r}")
+    if vectors.shape[1] == 2 and tuple(components) == (0, 1):
         return vectors
     if method == "pca":
-        return principal_components(frame, 2).coordinates
+        return principal_components(frame, max(components) + 1).coordinates[:, [first, second]]
     if method == "tsne":
         from sklearn.manifold import TSNE
 

@@ -28,10 +28,15 @@ Options = Annotated[list[str] | None, typer.Option(
 
 @data_app.command("fetch")
 def data_fetch(variant: Variant = "ml-100k", path: DataPath = None) -> None:
-    """Get a variant into the local cache (path -> cache -> GroupLens -> offline mirror)."""
-    from movierec.data import load_movielens
+    """Get a variant into the local cache (cache -> GroupLens -> offline mirror). With
+    --path, the files there become the cached copy: asked for here, never as a side effect
+    of loading with --path elsewhere."""
+    from movierec.data import default_cache_dir, load_movielens
+    from movierec.data.cache import write_entry
 
     data = load_movielens(variant, path)
+    if path is not None:
+        write_entry(default_cache_dir(), data)
     console.print(f"[green]{variant}[/]: {len(data.ratings):,} ratings from {data.source}")
 
 
@@ -183,11 +188,23 @@ def recommend(
     user: Annotated[int, typer.Option("--user", "-u", help="Raw user id.")],
     k: Annotated[int, typer.Option("-k", help="How many movies.")] = 10,
     include_seen: Annotated[bool, typer.Option(help="Also list movies the user rated.")] = False,
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="Beside the user's highest-rated movies in --data (the model keeps "
+        "which movies they rated, not the ratings).")] = False,
+    variant: Variant = "ml-100k",
+    path: DataPath = None,
 ) -> None:
     """Top-k movies for a user (movies they rated are excluded unless --include-seen)."""
     from movierec import Recommender
 
     rec = Recommender.load(model_dir)
+    if compare:
+        from movierec.data import load_movielens
+
+        ratings = load_movielens(variant, path).ratings
+        show(rec.rated_vs_recommended(user, ratings, k).reset_index(),
+             title=f"user {user}: rated highest in {variant} vs. top {k} for them")
+        return
     show(rec.recommend(user, k, exclude_seen=not include_seen), title=f"top {k} for user {user}")
 
 
@@ -232,7 +249,8 @@ def export(
     out: Annotated[Path | None, typer.Option(
         help="Output folder (default: MODEL_DIR.<format>/ beside the model).")] = None,
 ) -> None:
-    """Export the scoring model and the user/movie towers to ONNX or TorchScript."""
+    """Export the scoring model and the user/movie towers to ONNX or TorchScript; a preset
+    whose graph would not reproduce it (rankers, item-knn) is refused, nothing written."""
     from movierec import Recommender
     from movierec.export import export_graphs
 
@@ -252,7 +270,8 @@ def serve(
              "(default: SQLite file in MODEL_DIR.service/).")] = None,
     api_key: Annotated[str | None, typer.Option(
         "--api-key", envvar="MOVIEREC_API_KEY",
-        help="Require this X-API-Key header on write endpoints.")] = None,
+        help="Require this X-API-Key header on write endpoints and profile reads "
+             "(without one, both are open to anyone who can reach the port).")] = None,
     cors_origin: Annotated[list[str] | None, typer.Option(
         "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default.")
     ] = None,

@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from movierec.data.schema import raw_ids
 from movierec.errors import UnknownIdError
 
 
@@ -45,10 +46,10 @@ class IdMap:
         return len(self._ids)
 
     def __contains__(self, raw: object) -> bool:
-        try:
-            return raw in self._index
-        except TypeError:
+        """Whether the id is known; "42" is 42, and a non-id ("abc", NaN) is a DataFormatError."""
+        if np.ndim(raw) != 0:
             return False
+        return int(self._raw(raw)) in self._index
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, IdMap) and np.array_equal(self._ids, other._ids)
@@ -61,7 +62,7 @@ class IdMap:
         """Indices of raw ids; unknown ids raise UnknownIdError or (missing="negative") give -1."""
         if missing not in ("error", "negative"):
             raise ValueError(f"missing must be 'error' or 'negative', not {missing!r}")
-        arr = np.asarray(raw)
+        arr = self._raw(raw)
         idx = self._index.get_indexer(arr.ravel()).astype(np.int64)
         if missing == "error" and (idx < 0).any():
             unknown = pd.unique(arr.ravel()[idx < 0])
@@ -69,6 +70,10 @@ class IdMap:
             shown = ", ".join(map(str, unknown[:3].tolist()))
             raise UnknownIdError(f"unknown {self.kind} id(s): {shown}{more}")
         return idx.reshape(arr.shape)
+
+    def _raw(self, raw: object) -> np.ndarray:
+        """Ids by the one rule of `raw_ids`: numeric strings convert, non-ids raise."""
+        return raw_ids(raw, column=f"{self.kind}_id", source=f"{self.kind} ids given")
 
     def to_raw(self, index: Iterable[int] | int) -> np.ndarray:
         """Raw ids of indices 0..n-1; an index out of range raises IndexError."""

@@ -40,13 +40,15 @@ def load_movielens(name: str = "ml-100k", path: str | Path | None = None, *,
 
     Sources, in order: `path` (a folder or zip; errors raise, nothing else is tried), the
     cache under `cache_dir` (default: default_cache_dir()), the GroupLens download and, for
-    ml-100k, the files in the pinned PyPI wheel recbole==1.2.1. Fetched or path-loaded data
-    is written to the cache. Raises DataSourceError listing every source tried.
+    ml-100k, the files in the pinned PyPI wheel recbole==1.2.1. Fetched data is written to
+    the cache; `path` data never is, so a local, maybe edited, copy cannot replace the
+    canonical entry (and its folds) that later loads without `path` read. Raises
+    DataSourceError listing every source tried.
     """
     check_variant(name)
     root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     if path is not None:
-        return _done(_store(root, parse_folder(name, path)), progress)
+        return _done(parse_folder(name, path), progress)
     cached = read_entry(root, name)
     if cached is not None:
         return _done(cached, progress)

@@ -10,7 +10,7 @@ import pandas as pd
 from movierec.data.dataset import FOLD_STEMS, Fold, MovieLensData
 from movierec.data.files import Folder, open_folder
 from movierec.data.schema import RATING_COLUMNS, make_movies, make_users, split_title_year
-from movierec.data.tables import int_column, read_header, read_ratings, read_rows
+from movierec.data.tables import int_column, read_header, read_ratings, read_rows, unique_column
 from movierec.data.variants import check_variant, rating_range
 from movierec.errors import DataFormatError
 
@@ -75,12 +75,12 @@ def _parse_100k(folder: Folder) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     year = year.fillna(released.astype("Int64"))
     flags = items.iloc[:, 5:].to_numpy(dtype=str) == "1"
     names = np.asarray(genres, dtype=object)
-    movies = make_movies(int_column(items[0], lines, "movie_id", label), title, year,
+    movies = make_movies(unique_column(items[0], lines, "movie_id", label), title, year,
                          [list(names[f]) for f in flags])
     users = None
     if folder.has("u.user"):
         u, lines, label = _rows_frame(folder, "u.user", sep="|", n_fields=5, encoding="latin-1")
-        users = make_users(int_column(u[0], lines, "user_id", label),
+        users = make_users(unique_column(u[0], lines, "user_id", label),
                            int_column(u[1], lines, "age", label), u[2], u[3], u[4])
     return ratings, movies, users
 
@@ -126,13 +126,13 @@ def _parse_atomic(folder: Folder, name: str) -> tuple[pd.DataFrame, pd.DataFrame
     if "release_year" in items:
         year = pd.to_numeric(items["release_year"], errors="coerce").astype("Int64").fillna(year)
     genres = items["class"].str.split() if "class" in items else [[]] * len(items)
-    movies = make_movies(int_column(items["item_id"], lines, "item_id", label), title, year,
+    movies = make_movies(unique_column(items["item_id"], lines, "item_id", label), title, year,
                          [list(g) for g in genres])
     users = None
     if folder.has(f"{name}.user"):
         u, lines, label = table("user")
         _require(u, ("user_id", "age", "gender", "occupation", "zip_code"), label)
-        users = make_users(int_column(u["user_id"], lines, "user_id", label),
+        users = make_users(unique_column(u["user_id"], lines, "user_id", label),
                            int_column(u["age"], lines, "age", label),
                            u["gender"], u["occupation"], u["zip_code"])
     return ratings, movies, users
@@ -150,7 +150,7 @@ def _parse_dat(folder: Folder, name: str) -> tuple[pd.DataFrame, pd.DataFrame, p
                            rating_range=rating_range(name), encoding="latin-1")
     m, lines, label = _rows_frame(folder, "movies.dat", sep="::", n_fields=3, encoding="latin-1")
     title, year = split_title_year(m[1])
-    movies = make_movies(int_column(m[0], lines, "movie_id", label), title, year,
+    movies = make_movies(unique_column(m[0], lines, "movie_id", label), title, year,
                          _genre_lists(m[2], "|"))
     users = None
     if folder.has("users.dat"):
@@ -162,7 +162,7 @@ def _parse_dat(folder: Folder, name: str) -> tuple[pd.DataFrame, pd.DataFrame, p
             i = int(np.argmax(bad))
             raise DataFormatError(f"{label}: line {lines[i]}: occupation code {codes[i]} is "
                                   f"not in 0..{len(OCCUPATIONS_1M) - 1}")
-        users = make_users(int_column(u[0], lines, "user_id", label),
+        users = make_users(unique_column(u[0], lines, "user_id", label),
                            int_column(u[2], lines, "age", label), u[1],
                            np.asarray(OCCUPATIONS_1M, dtype=object)[codes], u[4])
     return ratings, movies, users
@@ -176,6 +176,6 @@ def _parse_csv(folder: Folder, name: str) -> tuple[pd.DataFrame, pd.DataFrame, N
     m, lines, label = _rows_frame(folder, "movies.csv", sep=",", n_fields=3, encoding="utf-8",
                                   header=True)
     title, year = split_title_year(m[1])
-    movies = make_movies(int_column(m[0], lines, "movie_id", label), title, year,
+    movies = make_movies(unique_column(m[0], lines, "movie_id", label), title, year,
                          _genre_lists(m[2], "|"))
     return ratings, movies, None

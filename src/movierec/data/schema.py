@@ -13,7 +13,8 @@ from movierec.errors import DataFormatError
 RATING_COLUMNS: tuple[str, ...] = ("user_id", "movie_id", "rating", "timestamp")
 MOVIE_COLUMNS: tuple[str, ...] = ("movie_id", "title", "year", "genres")
 USER_COLUMNS: tuple[str, ...] = ("user_id", "age", "gender", "occupation", "zip_code")
-_INT_COLUMNS = ("user_id", "movie_id", "timestamp")
+# Unix seconds a date can hold (pandas datetimes are int64 nanoseconds: years 1677..2262).
+MAX_TIMESTAMP = pd.Timestamp.max.value // 10**9
 
 # A title ends in "(YYYY)" (or a range "(YYYY-YYYY)"), maybe followed by tags such as "(V)".
 _TITLE_YEAR = (r"^(?P<title>.*)\((?P<year>\d{4})(?:[-–]\d{0,4})?\)\s*"
@@ -26,9 +27,9 @@ def validate_ratings(df: pd.DataFrame, *, source: str,
     """Check a ratings table and return it with canonical columns and dtypes.
 
     Raises DataFormatError naming `source`, the column and the value for missing columns,
-    missing or non-numeric values, non-integer ids, ratings outside `rating_range` and
-    duplicate (user, movie) pairs. `line_of` maps a row position to its 1-based line in a
-    file; without it, messages name the row position.
+    missing or non-numeric values, non-integer ids, timestamps no date can hold, ratings
+    outside `rating_range` and duplicate (user, movie) pairs. `line_of` maps a row position
+    to its 1-based line in a file; without it, messages name the row position.
     """
     def where(i: int) -> str:
         return f"line {line_of(i)}" if line_of else f"row {i}"
@@ -41,31 +42,8 @@ def validate_ratings(df: pd.DataFrame, *, source: str,
                               f"it has {', '.join(map(str, df.columns))}")
     if len(df) == 0:
         raise DataFormatError(f"{source}: has no ratings")
-    out: dict[str, np.ndarray] = {}
-    for col in RATING_COLUMNS:
-        s = df[col]
-        if not is_numeric_dtype(s) or is_bool_dtype(s):
-            num = pd.to_numeric(s, errors="coerce")
-            bad = (num.isna() & s.notna()).to_numpy()
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise DataFormatError(f"{source}: {where(i)}: {col} {s.iloc[i]!r} is not a number")
-            s = num
-        nan = s.isna().to_numpy()
-        if nan.any():
-            raise DataFormatError(f"{source}: {where(int(np.argmax(nan)))}: {col} is missing")
-        if col in _INT_COLUMNS and is_integer_dtype(s):
-            out[col] = s.to_numpy(np.int64)
-            continue
-        values = s.to_numpy(np.float64)
-        bad = ~np.isfinite(values)
-        if col in _INT_COLUMNS:
-            bad |= values != np.round(values)
-        if bad.any():
-            i = int(np.argmax(bad))
-            kind = "an integer" if col in _INT_COLUMNS else "a finite number"
-            raise DataFormatError(f"{source}: {where(i)}: {col} {s.iloc[i]!r} is not {kind}")
-        out[col] = values.astype(np.int64) if col in _INT_COLUMNS else values
+    out = {col: _column(df[col], col, source, lambda i: f"{where(i)}: ")
+           for col in RATING_COLUMNS}
     if rating_range is not None:
         lo, hi = rating_range
         bad = (out["rating"] < lo) | (out["rating"] > hi)
@@ -83,6 +61,53 @@ def validate_ratings(df: pd.DataFrame, *, source: str,
         raise DataFormatError(f"{source}: duplicate rating of (user {u}, movie {m}) at "
                               f"{where(i)} and {where(j)}")
     return result
+
+
+def raw_ids(values: object, *, column: str, source: str) -> np.ndarray:
+    """Raw ids as int64, by the rule `validate_ratings` applies to id columns.
+
+    Integers, whole floats and numeric strings ("42") are ids; anything else (NaN, None,
+    "abc", 4.5, True) raises DataFormatError naming `source`, the row, `column` and the value,
+    so an id is never silently unknown because of its type.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    flat = pd.Series(arr.ravel(), dtype=None if arr.dtype.kind in "fb" else object)
+    where = (lambda i: f"row {i}: ") if arr.ndim else (lambda i: "")
+    return _column(flat, column, source, where).reshape(arr.shape)
+
+
+def _column(s: pd.Series, col: str, source: str, where: Callable[[int], str]) -> np.ndarray:
+    """One rating-table column as int64 (ids, timestamps) or float64 (ratings); a bad value
+    is a DataFormatError naming the place (`where(row)`, "row 3: "), the column and value."""
+    def check(bad: np.ndarray, what: str) -> None:
+        if bad.any():
+            i = int(np.argmax(bad))
+            value = s.iloc[i].item() if isinstance(s.iloc[i], np.generic) else s.iloc[i]
+            raise DataFormatError(f"{source}: {where(i)}{col} {value!r} {what}")
+
+    if is_bool_dtype(s):
+        check(np.ones(len(s), bool), "is not a number")
+    if not is_numeric_dtype(s):
+        check(s.map(type).eq(bool).to_numpy(), "is not a number")  # to_numeric takes True as 1
+        num = pd.to_numeric(s, errors="coerce")
+        check((num.isna() & s.notna()).to_numpy(), "is not a number")
+        s = num
+    nan = s.isna().to_numpy()
+    if nan.any():
+        raise DataFormatError(f"{source}: {where(int(np.argmax(nan)))}{col} is missing")
+    if col == "rating":
+        values = s.to_numpy(np.float64)
+        check(~np.isfinite(values), "is not a finite number")
+        return values
+    if col == "timestamp":  # 1e300 would wrap to INT64_MIN; a date must be able to show it
+        check(s.abs().to_numpy() > MAX_TIMESTAMP,
+              f"is not Unix seconds within +-{MAX_TIMESTAMP} (years 1677..2262)")
+    if not is_integer_dtype(s):
+        values = s.to_numpy(np.float64)
+        check(~(np.abs(values) < 2.0**63) | (values != np.round(values)), "is not an integer")
+    return s.to_numpy(np.int64)
 
 
 def split_title_year(raw: pd.Series) -> tuple[pd.Series, pd.Series]:

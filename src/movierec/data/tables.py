@@ -89,6 +89,20 @@ def int_column(values: Sequence[str], linenos: np.ndarray, column: str, label: s
     return num.to_numpy(np.int64) if len(s) else np.zeros(0, np.int64)
 
 
+def unique_column(values: Sequence[str], linenos: np.ndarray, column: str,
+                  label: str) -> np.ndarray:
+    """`int_column` for a key (movie_id, user_id): a repeated id is a DataFormatError naming
+    both lines, since the second row would silently shadow the first."""
+    ids = int_column(values, linenos, column, label)
+    dup = pd.Index(ids).duplicated()
+    if dup.any():
+        j = int(np.argmax(dup))
+        i = int(np.argmax(ids == ids[j]))
+        raise DataFormatError(f"{label}: line {linenos[j]}: {column} {ids[j]} already appears "
+                              f"at line {linenos[i]}")
+    return ids
+
+
 def read_header(folder: Folder, name: str, sep: str, encoding: str = "utf-8") -> list[str | None]:
     """Canonical column names of a header line ("userId", "user_id:token", ...); others None."""
     for _, line in _lines(folder, name, encoding):

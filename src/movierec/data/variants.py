@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from movierec.errors import ConfigError
 
 VARIANTS: tuple[str, ...] = (
@@ -36,3 +38,15 @@ def check_variant(name: str) -> str:
 def rating_range(name: str) -> tuple[float, float]:
     """Rating scale of a variant: whole stars 1..5 for ml-100k/ml-1m, half stars 0.5..5 after."""
     return (1.0, 5.0) if name in ("ml-100k", "ml-1m") else (0.5, 5.0)
+
+
+def movielens_scale(ratings: np.ndarray) -> tuple[float, float] | None:
+    """The MovieLens scale the ratings lie on: 1..5 for whole stars, 0.5..5 once any is a
+    half star; None when they fit neither. A sample where nobody gave 5 stars still gets
+    the whole scale, so its models do not cap predictions at 4."""
+    values = np.asarray(ratings, dtype=np.float64)
+    if not len(values) or values.min() < 0.5 or values.max() > 5.0:
+        return None
+    if (values * 2 != np.round(values * 2)).any():
+        return None
+    return (1.0, 5.0) if (values == np.round(values)).all() else (0.5, 5.0)

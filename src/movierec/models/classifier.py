@@ -10,9 +10,12 @@ from movierec.models.mlp import ConcatMLP, dense_stack
 
 
 def default_rating_values(rating_range: tuple[float, float]) -> tuple[float, ...]:
-    """Whole stars from low to high: (1, 2, 3, 4, 5) for the 1..5 scale."""
+    """The scale's steps, both ends included: whole stars (1, 2, ..., 5) for 1..5, half
+    stars (0.5, 1, ..., 5) when an end is a half star, as in 0.5..5."""
     low, high = rating_range
-    return tuple(float(v) for v in torch.arange(low, high + 0.5, 1.0).tolist())
+    step = 1.0 if float(low).is_integer() and float(high).is_integer() else 0.5
+    n = round((high - low) / step)
+    return (*(float(low) + i * step for i in range(n)), float(high))
 
 
 class RatingClassifier(ConcatMLP):

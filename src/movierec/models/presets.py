@@ -121,8 +121,9 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            _frozen({"epochs": 10, "batch_size": 512, "lr": 3e-3, "optimizer": "adamw",
                     "weight_decay": 0.01, "lr_schedule": "onecycle", "patience": 3})),
     Preset("classifier", RatingClassifier,
-           "Rating classes 1..5: embeddings -> 3 x (Dense 128, batch norm, relu, dropout) -> "
-           "softmax; predicted rating = expected value (Keras classification tutorials).",
+           "Rating classes (the scale's steps: 1..5, or 0.5..5 in half stars): embeddings -> "
+           "3 x (Dense 128, batch norm, relu, dropout) -> softmax; predicted rating = "
+           "expected value (Keras classification tutorials).",
            _frozen({"dim": 64, "hidden": (128, 128, 128), "dropout": 0.3}),
            _frozen({"epochs": 10, "batch_size": 1024, "lr": 2e-3, "optimizer": "adamw",
                     "weight_decay": 0.05, "lr_schedule": "onecycle", "patience": 3})),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import html
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -12,8 +14,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from movierec.data import IdMap, SeenMovies, top_k_unseen, validate_ratings
-from movierec.errors import ConfigError, NotFittedError, UnknownIdError
+from movierec.data import (
+    IdMap,
+    SeenMovies,
+    movielens_scale,
+    raw_ids,
+    top_k_unseen,
+    validate_ratings,
+)
+from movierec.errors import ConfigError, DataFormatError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
 from movierec.models import (
     DEFAULT_PRESET,
@@ -25,6 +34,7 @@ from movierec.models import (
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
+    from movierec.coldstart import Preferences
     from movierec.index import MovieIndex
 
 log = logging.getLogger(__name__)
@@ -48,11 +58,16 @@ class Recommender:
     `rater`: a rating preset fitted beside a ranker on the same ratings, which answers
     `predict` (the stars shown next to the ranker's lists); the preset's own default when
     not given (the "top-k" preset has one), None for none.
+
+    `rating_range=(low, high)`: the rating scale; by default the MovieLens scale the ratings
+    lie on (1..5, or 0.5..5 with half stars), else their min..max with a warning. Ratings
+    outside the scale are refused, by `fit` when it is given and by `fold_in` always.
+    Ids are whole numbers everywhere; numeric strings ("42") count as the number.
     """
 
     def __init__(self, model: str = DEFAULT_PRESET, *, validation_fraction: float = 0.05,
                  seed: int = 0, progress: bool = True, rater: str | object | None = _PRESET,
-                 **options: object) -> None:
+                 rating_range: tuple[float, float] | None = None, **options: object) -> None:
         spec = get_preset(model)  # unknown name -> ConfigError listing the presets
         self.rater_preset = spec.rater if rater is _PRESET else rater
         if self.rater_preset is not None:
@@ -64,6 +79,7 @@ class Recommender:
                                   "a rating preset such as 'biased-mf'")
         if not 0.0 <= validation_fraction < 1.0:
             raise ConfigError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
+        self.rating_range = None if rating_range is None else _check_scale(rating_range)
         self.preset = model
         self.validation_fraction = validation_fraction
         self.seed = seed
@@ -84,7 +100,8 @@ class Recommender:
     # ----------------------------------------------------------------- training
     def fit(self, ratings: pd.DataFrame, validation: pd.DataFrame | None = None, *,
             movies: pd.DataFrame | None = None, users: pd.DataFrame | None = None,
-            train_parts: Sequence[str] | None = None) -> Recommender:
+            train_parts: Sequence[str] | None = None,
+            continue_training: bool = False) -> Recommender:
         """Train on canonical ratings; carves its own validation split when none is given.
 
         `movies` (genres, year) and `users` (demographics) feed the towers of presets that
@@ -92,12 +109,18 @@ class Recommender:
         train on every given rating without a validation split.
         A second `fit` with `train_parts=[...]` retrains only those parts of the fitted model
         on the new ratings (their users and movies must be known).
+        `continue_training=True` goes on from the current weights (e.g. at a lower
+        `train_config.lr`), appending to `history` with the epoch numbers following on; the
+        rater, if any, is left as it is.
         """
-        ratings = validate_ratings(ratings, source="ratings passed to fit()")
+        scale = self.model.rating_range if self.model is not None else self.rating_range
+        ratings = validate_ratings(ratings, source="ratings passed to fit()", rating_range=scale)
         if movies is not None:
             self.movies = movies.set_index("movie_id", drop=False)
         if train_parts is not None and self.model is None:
             raise NotFittedError("fit(train_parts=...) retrains a fitted model; call fit() first")
+        if continue_training:
+            self._check_continuable()
         given = ratings
         if self.model is None:
             self._build(given, users)
@@ -110,7 +133,9 @@ class Recommender:
         train = self._tensors(ratings)
         val = self._tensors(validation) if validation is not None else None
         trainer = Trainer(self._require_model(), self.train_config)
-        self.history = trainer.fit(train, val, train_parts=train_parts)
+        history = trainer.fit(train, val, train_parts=train_parts)
+        self.history = (self.history.continued(history) if continue_training and self.history
+                        else history)
         if train_parts is None:  # everything passed in counts as seen, carved validation too
             self.fallback = DampedBias().fit(given)
             every = self._tensors(given)
@@ -119,12 +144,20 @@ class Recommender:
                                            every.timestamps)
             self.seen = SeenMovies.from_indices(every.users.numpy(), every.movies.numpy(),
                                                 len(self.user_ids), len(self.movie_ids))
-            if self.rater_preset is not None:
+            if self.rater_preset is not None and not continue_training:
                 self.rater = Recommender(str(self.rater_preset), seed=self.seed,
+                                         rating_range=self.model.rating_range,
                                          validation_fraction=self.validation_fraction,
                                          progress=self.train_config.progress)
                 self.rater.fit(given, movies=movies, users=users)
         return self
+
+    def _check_continuable(self) -> None:
+        """Only gradient-trained models go on from their weights; the others refit."""
+        regime = self._require_model().training_regime
+        if regime not in ("minibatch", "full_batch"):
+            raise ConfigError(f"preset {self.preset!r} trains {regime.replace('_', ' ')}; "
+                              "continue_training is for gradient-trained rating models: refit")
 
     @property
     def predicts_ratings(self) -> bool:
@@ -141,7 +174,8 @@ class Recommender:
     def _known_rows(self, validation: pd.DataFrame) -> pd.DataFrame:
         """The validation rows whose user and movie the model knows; the others are dropped
         with a warning (a model cannot be scored on ids it never saw)."""
-        validation = validate_ratings(validation, source="validation passed to fit()")
+        validation = validate_ratings(validation, source="validation passed to fit()",
+                                      rating_range=self._require_model().rating_range)
         known = (validation["user_id"].isin(self.user_ids.ids)
                  & validation["movie_id"].isin(self.movie_ids.ids))
         if not known.all():
@@ -160,8 +194,8 @@ class Recommender:
     def _build(self, ratings: pd.DataFrame, users: pd.DataFrame | None) -> None:
         self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy(), kind="user")
         self.movie_ids = IdMap.from_ids(ratings["movie_id"].to_numpy(), kind="movie")
-        low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
-        options = {"rating_range": (low, high), **self.model_options}
+        options = {"rating_range": self.rating_range or _infer_scale(ratings["rating"]),
+                   **self.model_options}
         features = None
         if getattr(get_preset(self.preset).model_class, "uses_side_features", False):
             features = encode_tower_features(self.movie_ids.ids, self.user_ids.ids,
@@ -194,7 +228,8 @@ class Recommender:
         if not model.supports_fold_in:
             raise ConfigError(f"preset {self.preset!r} cannot fold in users: it trains as a "
                               "whole; refit on all ratings")
-        ratings = validate_ratings(ratings, source="ratings passed to fold_in()")
+        ratings = validate_ratings(ratings, source="ratings passed to fold_in()",
+                                   rating_range=model.rating_range)
         movie_idx = self._require(self.movie_ids).to_index(ratings["movie_id"].to_numpy())
         raw_users = ratings["user_id"].to_numpy()
         new_users = [u for u in pd.unique(raw_users) if u not in self.user_ids]
@@ -229,8 +264,8 @@ class Recommender:
             raise ConfigError(f"preset {self.preset!r} ranks movies but does not predict "
                               "ratings; use recommend(), or fit it with a rater "
                               "(Recommender(..., rater='biased-mf'))")
-        users = self.user_ids.to_index(pairs["user_id"].to_numpy(), missing="negative")
-        movies = self.movie_ids.to_index(pairs["movie_id"].to_numpy(), missing="negative")
+        users = self.user_ids.to_index(_pair_ids(pairs, "user_id"), missing="negative")
+        movies = self.movie_ids.to_index(_pair_ids(pairs, "movie_id"), missing="negative")
         known = (users >= 0) & (movies >= 0)
         if strict and not known.all():
             first = int(np.flatnonzero(~known)[0])
@@ -249,6 +284,27 @@ class Recommender:
             guess = self._require(self.fallback).predict(pairs[~known])
             result[~known] = np.clip(guess, low, high)
         return result
+
+    def predict_proba(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """Each rating class's probability for each (user_id, movie_id) row, in input order:
+        one column per class (its rating value), rows summing to 1. For classifier presets,
+        or a classifier rater; an unknown id raises UnknownIdError (the damped-bias fallback
+        of `predict` has no classes)."""
+        from movierec.models.classifier import RatingClassifier
+
+        model = self._require_model()
+        if not isinstance(model, RatingClassifier):
+            if self.rater is not None:
+                return self.rater.predict_proba(pairs)
+            raise ConfigError(f"preset {self.preset!r} is not a classifier, so it has no class "
+                              "probabilities; use predict(), or a preset such as 'classifier'")
+        users = self.user_ids.to_index(_pair_ids(pairs, "user_id"))
+        movies = self.movie_ids.to_index(_pair_ids(pairs, "movie_id"))
+        with torch.no_grad():
+            model.eval()
+            logits = model(torch.from_numpy(users), torch.from_numpy(movies))
+            probabilities = torch.softmax(logits.double(), dim=1).numpy()
+        return pd.DataFrame(probabilities, index=pairs.index, columns=list(model.rating_values))
 
     def recommend(self, user_id: int, k: int = 10, *, exclude_seen: bool = True,
                   unknown: Literal["error", "popular"] = "error",
@@ -271,7 +327,7 @@ class Recommender:
             return self._recommend_from_index(user, k, exclude_seen)
         allowed = None
         if candidates is not None:
-            wanted = self.movie_ids.to_index(np.fromiter(candidates, np.int64), missing="negative")
+            wanted = self.movie_ids.to_index(list(candidates), missing="negative")
             allowed = torch.zeros(len(self.movie_ids), dtype=torch.bool)
             allowed[torch.from_numpy(wanted[wanted >= 0])] = True
         positions, scores = self._top_k(np.array([user]), k, exclude_seen, allowed)
@@ -284,7 +340,7 @@ class Recommender:
         best), movie_id, title, score, users in the order given."""
         self._require_model()
         _check_k(k)
-        raw = np.asarray(list(user_ids), dtype=np.int64)
+        raw = raw_ids(list(user_ids), column="user_id", source="recommend_many() user ids")
         users = self._require(self.user_ids).to_index(raw)
         frames = []
         for start in range(0, len(users), block):
@@ -375,7 +431,7 @@ class Recommender:
         rankers over histories, the scores of a history holding only that movie."""
         model = self._require_model()
         _check_k(k)
-        movie = int(self._require(self.movie_ids).to_index([movie_id])[0])
+        movie = int(self._require(self.movie_ids).to_index(movie_id))
         with torch.no_grad():
             model.eval()
             scores = model.similar_movie_scores(torch.tensor([movie]))[0].clone()
@@ -389,7 +445,7 @@ class Recommender:
         """Users who score the movie highest (targeting): user_id, score."""
         model = self._require_model()
         _check_k(k)
-        movie = int(self._require(self.movie_ids).to_index([movie_id])[0])
+        movie = int(self._require(self.movie_ids).to_index(movie_id))
         n_users = len(self.user_ids)
         with torch.no_grad():
             model.eval()
@@ -434,6 +490,107 @@ class Recommender:
             self._title_cache = (key, np.where(pd.isna(titles), None, titles))
         return self._title_cache[1]
 
+    # ----------------------------------------------------------------- views
+    def rated_vs_recommended(self, user_id: int, ratings: pd.DataFrame,
+                             k: int = 10) -> pd.DataFrame:
+        """The user's k highest-rated movies in `ratings` beside their top-k list, one row
+        per rank: rated_movie_id, rated_title, rating | movie_id, title, score.
+
+        The model keeps which movies each user rated, not the ratings (keeping them would
+        add the whole training set to every saved model), so pass the ratings frame, usually
+        the one given to `fit`. Equal ratings list the most recent first.
+        """
+        self._require_model()
+        _check_k(k)
+        recommended = self.recommend(user_id, k)
+        mine = ratings[ratings["user_id"] == user_id]
+        order = ["rating", "timestamp"] if "timestamp" in mine.columns else ["rating"]
+        rated = mine.sort_values(order, ascending=False, kind="stable").head(k)
+        left = pd.DataFrame({"rated_movie_id": rated["movie_id"].to_numpy(np.int64)})
+        if self.movies is not None:
+            left["rated_title"] = self.movies["title"].reindex(left["rated_movie_id"]).to_numpy()
+        left["rating"] = rated["rating"].to_numpy(np.float64)
+        frame = pd.concat([left, recommended], axis=1)
+        frame[["rated_movie_id", "movie_id"]] = frame[["rated_movie_id", "movie_id"]].astype(
+            "Int64")
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
+        return frame
+
+    def cold_start(self, preferences: Preferences | None = None,
+                   ratings: Mapping[int, float] | None = None, k: int = 10, *,
+                   epochs: int = 40) -> pd.DataFrame:
+        """Top-k for a new person from stated tastes and a few ratings ({movie_id: rating}),
+        by the service's blend (`movierec.coldstart.profile_scores`): stated tastes alone
+        with no rating; with n ratings, the model's scores for the person folded into a copy
+        of the model weigh n / (n + 5). This Recommender is left unchanged. Columns:
+        movie_id, title (when known), score (the blended score), rated movies excluded.
+        """
+        from movierec.coldstart import Preferences, preference_scores, profile_scores
+
+        self._require_model()
+        _check_k(k)
+        preferences = preferences or Preferences()
+        ratings = dict(ratings or {})
+        catalogue = self._catalogue(preferences)
+        preferences.check_genres({g for genres in catalogue["genres"] for g in genres})
+        counts = np.asarray(self._require(self.seen).matrix.sum(axis=0)).ravel()
+        preference = preference_scores(catalogue, pd.Series(counts, index=self.movie_ids.ids),
+                                       preferences)
+        collaborative = self._folded_in_scores(ratings, epochs) if ratings else None
+        scores = profile_scores(preference, collaborative, ratings, preferences).nlargest(k)
+        return self._movie_frame(self.movie_ids.to_index(scores.index.to_numpy()),
+                                 scores.to_numpy())
+
+    def _catalogue(self, preferences: Preferences) -> pd.DataFrame:
+        """movie_id, year and genres (lists) of the model's movies, as the service has them."""
+        ids = self.movie_ids.ids
+        if self.movies is None:
+            if preferences.liked_genres or preferences.disliked_genres or (
+                    preferences.year_min, preferences.year_max) != (None, None):
+                raise ConfigError("stated tastes need the movies' genres and years; fit with "
+                                  "movies=... (or load a model saved with them)")
+            return pd.DataFrame({"movie_id": ids, "year": None, "genres": [[]] * len(ids)})
+        known = self.movies.reindex(ids)
+        genres = known["genres"] if "genres" in known.columns else [None] * len(ids)
+        years = known["year"].to_numpy() if "year" in known.columns else None
+        return pd.DataFrame({"movie_id": ids, "year": years,
+                             "genres": [list(g) if isinstance(g, list | tuple | np.ndarray)
+                                        else [] for g in genres]})
+
+    def _folded_in_scores(self, ratings: dict[int, float], epochs: int) -> pd.Series:
+        """The model's scores of every movie for a new person with these ratings, folded
+        into a copy of the model (as the service folds a profile in)."""
+        person = int(self.user_ids.ids.max()) + 1
+        clone = copy.copy(self)
+        clone.model, clone.rater, clone.index = copy.deepcopy(self.model), None, None
+        clone.fold_in(pd.DataFrame({"user_id": person, "movie_id": list(ratings),
+                                    "rating": list(ratings.values()), "timestamp": 0}),
+                      epochs=epochs)
+        return clone.movie_scores(person)
+
+    def _description(self) -> dict[str, str]:
+        """What `repr` and the notebook view show: preset, roles, data shape, fit state."""
+        found = {"preset": self.preset}
+        if self.model is None:
+            return {**found, "state": "not fitted"}
+        found.update({role: str(name) for role, name in self.roles().items()})
+        found["data"] = f"{len(self.user_ids):,} users x {len(self.movie_ids):,} movies"
+        found["state"] = "fitted"
+        for who, rec in (("best validation", self), ("rater validation", self.rater)):
+            best = rec.history.best_validation() if rec is not None and rec.history else None
+            if best is not None:
+                found[who] = f"{best[0]} {best[1]:.4f}"
+        return found
+
+    def __repr__(self) -> str:
+        return "Recommender(" + ", ".join(f"{k}: {v}" for k, v in self._description().items()) + ")"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self._description().items())
+        return f"<table><caption>movierec Recommender</caption>{rows}</table>"
+
     # ----------------------------------------------------------------- persistence
     @property
     def ratings_per_second(self) -> float | None:
@@ -461,6 +618,36 @@ class Recommender:
         if value is None:
             raise NotFittedError("this Recommender is not fitted; call fit() or load() first")
         return value
+
+
+def _check_scale(rating_range: object) -> tuple[float, float]:
+    """(low, high) as floats, finite with low < high, else a ConfigError."""
+    try:
+        low, high = (float(v) for v in rating_range)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise ConfigError(f"rating_range must be (low, high), got {rating_range!r}") from None
+    if not (np.isfinite([low, high]).all() and low < high):
+        raise ConfigError(f"rating_range must be finite with low < high, got {rating_range!r}")
+    return low, high
+
+
+def _pair_ids(pairs: pd.DataFrame, column: str) -> np.ndarray:
+    """A predict() id column by the one id rule: "42" is 42; NaN, None, "abc" raise."""
+    if column not in pairs.columns:
+        raise DataFormatError(f"pairs passed to predict(): missing column {column}")
+    return raw_ids(pairs[column], column=column, source="pairs passed to predict()")
+
+
+def _infer_scale(ratings: pd.Series) -> tuple[float, float]:
+    """The MovieLens scale of the ratings, else their min..max and a warning (a stray 50
+    would otherwise silently make the scale 1..50)."""
+    scale = movielens_scale(ratings.to_numpy())
+    if scale is None:
+        scale = (float(ratings.min()), float(ratings.max()))
+        log.warning("fit(): the ratings span %g..%g, which is not a MovieLens scale (1..5, or "
+                    "0.5..5 with half stars); using it as the scale. Pass rating_range=(low, "
+                    "high) to state the scale and silence this warning.", *scale)
+    return scale
 
 
 def _check_k(k: int) -> None:

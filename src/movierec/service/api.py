@@ -36,8 +36,9 @@ router = APIRouter(prefix="/api", responses={
     404: {"model": ErrorOut, "description": "Unknown movie, user, profile or genre."},
     413: {"model": ErrorOut, "description": "Request body too large."},
     422: {"model": ErrorOut, "description": "Invalid input."}})
-writes = [Depends(require_api_key)]
-write_errors = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."},
+needs_key = [Depends(require_api_key)]  # writes, and profile reads (ids are sequential)
+key_errors = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key."}}
+write_errors = {**key_errors,
                 409: {"model": ErrorOut, "description": "The model takes no profiles (its "
                       "preset cannot fold in new people's ratings)."},
                 503: {"model": ErrorOut, "description": "The profile database cannot take "
@@ -75,6 +76,7 @@ def model_info(request: Request, m: Model, p: Profiles) -> dict:
             "n_movies": len(m.catalog.frame), "rating_min": low, "rating_max": high,
             "genres": m.catalog.genres, "profiles": p.store.count(),
             "write_needs_api_key": request.app.state.settings.api_key is not None,
+            "ignored_profile_ratings": p.ignored_ratings,
             "report_url": "/report" if find_report(request.app.state.settings) else None}
 
 
@@ -119,7 +121,7 @@ async def predict_rating(m: Model, user_id: UserId, movie_id: MovieId) -> dict:
 
 
 @router.post("/profiles", response_model=ProfileWithRecommendations, status_code=201,
-             dependencies=writes, responses=write_errors)
+             dependencies=needs_key, responses=write_errors)
 def create_profile(p: Profiles, body: ProfileIn, k: K = 10) -> dict:
     """A new person: stated tastes and/or a few ratings -> recommendations at once."""
     ratings = {r.movie_id: r.rating for r in body.ratings}
@@ -127,12 +129,14 @@ def create_profile(p: Profiles, body: ProfileIn, k: K = 10) -> dict:
     return _with_recommendations(p, profile, k)
 
 
-@router.get("/profiles/{profile_id}", response_model=ProfileOut)
+@router.get("/profiles/{profile_id}", response_model=ProfileOut, dependencies=needs_key,
+            responses=key_errors)
 def get_profile(p: Profiles, profile_id: ProfileId) -> dict:
     return _profile_out(p, p.get(profile_id))
 
 
-@router.get("/profiles/{profile_id}/recommendations", response_model=list[ProfileRecommendation])
+@router.get("/profiles/{profile_id}/recommendations", response_model=list[ProfileRecommendation],
+            dependencies=needs_key, responses=key_errors)
 def recommend_for_profile(p: Profiles, profile_id: ProfileId, k: K = 10,
                           genre: Genre = None) -> list[dict]:
     """Unrated movies for a profile, each with why ("because you rated ...")."""
@@ -140,14 +144,14 @@ def recommend_for_profile(p: Profiles, profile_id: ProfileId, k: K = 10,
 
 
 @router.put("/profiles/{profile_id}/preferences", response_model=ProfileWithRecommendations,
-            dependencies=writes, responses=write_errors)
+            dependencies=needs_key, responses=write_errors)
 def set_preferences(p: Profiles, profile_id: ProfileId, body: PreferencesIn,
                     k: K = 10) -> dict:
     return _with_recommendations(p, p.set_preferences(profile_id, body.to_preferences()), k)
 
 
 @router.put("/profiles/{profile_id}/ratings/{movie_id}", response_model=ProfileWithRecommendations,
-            dependencies=writes, responses=write_errors)
+            dependencies=needs_key, responses=write_errors)
 def rate_movie(p: Profiles, profile_id: ProfileId, movie_id: MovieId, body: RatingValue,
                k: K = 10) -> dict:
     """Add or change one rating; answers with the updated recommendations."""
@@ -155,7 +159,7 @@ def rate_movie(p: Profiles, profile_id: ProfileId, movie_id: MovieId, body: Rati
 
 
 @router.delete("/profiles/{profile_id}/ratings/{movie_id}",
-               response_model=ProfileWithRecommendations, dependencies=writes,
+               response_model=ProfileWithRecommendations, dependencies=needs_key,
                responses=write_errors)
 def delete_rating(p: Profiles, profile_id: ProfileId, movie_id: MovieId, k: K = 10) -> dict:
     return _with_recommendations(p, p.unrate(profile_id, movie_id), k)
@@ -163,7 +167,9 @@ def delete_rating(p: Profiles, profile_id: ProfileId, movie_id: MovieId, k: K = 
 
 def _profile_out(p: ProfileService, profile: Profile) -> dict:
     prefs = profile.preferences
-    ratings = [{"movie_id": m, "title": p.model.catalog.title(m), "rating": r}
+    catalog = p.model.catalog
+    ratings = [{"movie_id": m, "rating": r, "ignored": m not in catalog,
+                "title": catalog.title(m) if m in catalog else f"movie {m}"}
                for m, r in sorted(profile.ratings.items())]
     return {"profile_id": profile.profile_id, "name": profile.name,
             "preferences": PreferencesIn(liked_genres=list(prefs.liked_genres),

@@ -1,4 +1,5 @@
-"""API-key check for write endpoints: header `X-API-Key`, compared in constant time."""
+"""API-key check for write endpoints and profile reads (profile ids are sequential, so
+anyone could read every profile): header `X-API-Key`, compared in constant time."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
-                              description="Needed by write endpoints when the server has a key.")
+                              description="Needed by write endpoints and profile reads when the "
+                              "server has a key.")
 
 
 def require_api_key(request: Request, key: str | None = Security(api_key_header)) -> None:

@@ -3,22 +3,21 @@
 Each write is checked first (a preset that cannot fold in takes no profiles, and writes
 nothing), commits to the store, then folds the profile's full current ratings into the
 model, so the database is the truth and the model can always be re-derived from it
-(`restore` does that at start-up, skipping what the current model cannot hold).
+(`restore` does that at start-up). Stored ratings the current model cannot hold (movies a
+retrain dropped; every rating, for a preset that cannot fold in) are kept but ignored,
+counted in `ignored_ratings` and logged.
 """
 
 from __future__ import annotations
 
 import logging
 
-import numpy as np
-
-from movierec.coldstart import Preferences, blend, preference_scores, standardize
+from movierec.coldstart import Preferences, preference_scores, profile_scores
 from movierec.errors import ConfigError
 from movierec.service.guarded import GuardedRecommender, profile_user_id
 from movierec.service.store import Profile, ProfileStore
 
 log = logging.getLogger(__name__)
-HALF_WEIGHT_AT = 5.0  # ratings at which collaborative and stated-taste scores weigh the same
 
 
 class ProfileService:
@@ -28,20 +27,29 @@ class ProfileService:
         self.model = model
         self.store = store
         self.fold_in_epochs = fold_in_epochs
+        self._ignored: dict[int, int] = {}  # profile id -> stored ratings the model ignores
+
+    @property
+    def ignored_ratings(self) -> int:
+        """How many stored profile ratings the model ignores."""
+        return sum(self._ignored.values())
 
     def restore(self) -> int:
-        """Fold every stored profile with ratings back into the model; returns how many.
+        """Fold every stored profile's ratings of known movies back into the model; returns
+        how many profiles were folded in.
 
-        Profiles the model cannot hold (a preset that cannot fold in; a movie the model
-        does not know, after a retrain) are skipped with a warning: they keep their stored
-        ratings and get recommendations from their stated tastes.
+        Ratings the model cannot hold (a preset that cannot fold in; a movie the model does
+        not know, after a retrain) stay stored and are ignored, with a warning; a profile
+        left with none gets recommendations from its stated tastes.
         """
         rated = {p.profile_id: p.ratings for p in self.store.all() if p.ratings}
         if rated and not self.model.folds_in:
+            self._ignored = {pid: len(ratings) for pid, ratings in rated.items()}
             log.warning("%d stored profile(s) with ratings are not folded in: preset %r "
                         "cannot fold in new users", len(rated), self.model.rec.preset)
             return 0
-        foldable = {pid: ratings for pid, ratings in rated.items() if self._foldable(pid, ratings)}
+        known = {pid: self._known(pid, ratings) for pid, ratings in rated.items()}
+        foldable = {pid: ratings for pid, ratings in known.items() if ratings}
         self.model.fold_in(foldable, self.fold_in_epochs)
         return len(foldable)
 
@@ -83,16 +91,10 @@ class ProfileService:
         catalog = self.model.catalog
         user = profile_user_id(profile.profile_id)
         preference = preference_scores(catalog.frame, catalog.popularity, profile.preferences)
-        collaborative = self.model.movie_scores(user) if profile.ratings else None
-        if collaborative is not None:  # standardised over what may be recommended
-            unrated = collaborative.drop(index=list(profile.ratings), errors="ignore")
-            collaborative = standardize(unrated[np.isfinite(unrated.to_numpy())]
-                                        .astype(np.float64))
-        if collaborative is not None and profile.preferences == Preferences():
-            scores = collaborative
-        else:
-            scores = blend(preference, collaborative, len(profile.ratings), HALF_WEIGHT_AT)
-        scores = scores.drop(index=list(profile.ratings), errors="ignore")
+        n_known = sum(m in catalog for m in profile.ratings)
+        collaborative = self.model.movie_scores(user) if n_known else None
+        scores = profile_scores(preference, collaborative, profile.ratings, profile.preferences,
+                                n_known)
         if genre:
             in_genre = catalog.frame.index[catalog.genre_rows(genre)]
             scores = scores[scores.index.isin(in_genre)]
@@ -133,16 +135,22 @@ class ProfileService:
         for rating in ratings.values():
             self.model.check_rating(rating)
 
-    def _foldable(self, profile_id: int, ratings: dict[int, float]) -> bool:
-        """Whether the model knows every movie the profile rated (warns when not)."""
+    def _known(self, profile_id: int, ratings: dict[int, float]) -> dict[int, float]:
+        """The ratings of movies the model knows; the others are counted as ignored, with a
+        warning when their number changes."""
         unknown = sorted(m for m in ratings if m not in self.model.catalog)
+        if len(unknown) != self._ignored.get(profile_id, 0) and unknown:
+            log.warning("profile %d: %d stored rating(s) of movie(s) %s%s, which this model "
+                        "does not know (retrained?), are kept but ignored", profile_id,
+                        len(unknown), ", ".join(map(str, unknown[:5])),
+                        ", ..." if len(unknown) > 5 else "")
         if unknown:
-            log.warning("profile %d is not folded into the model: it rated movie(s) %s, which "
-                        "this model does not know (retrained?); it is recommended for from "
-                        "its stated tastes", profile_id, ", ".join(map(str, unknown[:5])))
-        return not unknown
+            self._ignored[profile_id] = len(unknown)
+        else:
+            self._ignored.pop(profile_id, None)
+        return {m: r for m, r in ratings.items() if m in self.model.catalog}
 
     def _refit(self, profile: Profile) -> Profile:
-        if self._foldable(profile.profile_id, profile.ratings):
-            self.model.fold_in({profile.profile_id: profile.ratings}, self.fold_in_epochs)
+        self.model.fold_in({profile.profile_id: self._known(profile.profile_id, profile.ratings)},
+                           self.fold_in_epochs)
         return profile

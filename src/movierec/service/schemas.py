@@ -102,6 +102,8 @@ class RatingOut(BaseModel):
     movie_id: int
     title: str
     rating: float
+    ignored: bool = Field(default=False, description="The model does not know this movie "
+                          "(it was retrained without it): the rating is kept but ignored.")
 
 
 class ProfileOut(BaseModel):
@@ -139,7 +141,11 @@ class ModelInfo(BaseModel):
     rating_max: float
     genres: list[str]
     profiles: int
-    write_needs_api_key: bool
+    write_needs_api_key: bool = Field(description="Whether writes and profile reads need "
+                                      "the X-API-Key header.")
+    ignored_profile_ratings: int = Field(description="Stored profile ratings the model "
+                                         "ignores: of movies it does not know (after a "
+                                         "retrain), or all of them when it cannot fold in.")
     report_url: str | None = Field(description="Where the model's explore report is served, "
                                    "or null when it has none.")
 

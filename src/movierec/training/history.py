@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +14,9 @@ import pandas as pd
 @dataclass(frozen=True)
 class EpochRecord:
     """One epoch: mean train loss, validation RMSE/MAE (None without validation),
-    training seconds (validation excluded), the learning rate at the epoch's end and, for
-    rankers scored on a validation split, NDCG@10 there."""
+    training seconds (validation excluded), the learning rate at the epoch's end, for
+    rankers scored on a validation split NDCG@10 there, and for rating classifiers the
+    share of validation ratings whose class is the most probable one."""
 
     epoch: int
     train_loss: float | None
@@ -24,16 +25,19 @@ class EpochRecord:
     seconds: float
     lr: float
     val_ndcg: float | None = None
+    val_accuracy: float | None = None
 
 
 @dataclass
 class History:
     """Per-epoch records of one `Trainer.fit`; `best_epoch` is the epoch whose weights the
-    model holds after fit (the best validation RMSE, else the last epoch)."""
+    model holds after fit (the best validation RMSE, else the last epoch). `batch_losses`:
+    each optimiser step's loss, in order, for the minibatch regime (empty otherwise)."""
 
     n_train: int
     records: list[EpochRecord] = field(default_factory=list)
     best_epoch: int | None = None
+    batch_losses: list[float] = field(default_factory=list)
 
     @property
     def train_seconds(self) -> float:
@@ -50,18 +54,38 @@ class History:
         rmses = [r.val_rmse for r in self.records if r.val_rmse is not None]
         return min(rmses) if rmses else None
 
+    def best_validation(self) -> tuple[str, float] | None:
+        """The best validation score as (metric, value): RMSE for rating models, else
+        NDCG@10 for rankers scored on a split; None when nothing was validated."""
+        rmse = self.best_val_rmse
+        if rmse is not None:
+            return "RMSE", rmse
+        ndcgs = [r.val_ndcg for r in self.records if r.val_ndcg is not None]
+        return ("NDCG@10", max(ndcgs)) if ndcgs else None
+
+    def continued(self, later: History) -> History:
+        """This history followed by `later` (a fit that went on from these weights): epochs
+        and the best epoch renumbered to follow on, batch losses appended."""
+        offset = len(self.records)
+        records = [replace(r, epoch=r.epoch + offset) for r in later.records]
+        best = None if later.best_epoch is None else later.best_epoch + offset
+        return History(n_train=later.n_train, records=[*self.records, *records], best_epoch=best,
+                       batch_losses=[*self.batch_losses, *later.batch_losses])
+
     def to_frame(self) -> pd.DataFrame:
         columns = [f for f in EpochRecord.__dataclass_fields__]
         return pd.DataFrame([asdict(r) for r in self.records], columns=columns)
 
     def to_dict(self) -> dict:
         return {"n_train": self.n_train, "best_epoch": self.best_epoch,
-                "records": [asdict(r) for r in self.records]}
+                "records": [asdict(r) for r in self.records], "batch_losses": self.batch_losses}
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
+        """Files written before batch losses were kept load with none."""
         return cls(n_train=int(data["n_train"]), best_epoch=data["best_epoch"],
-                   records=[EpochRecord(**r) for r in data["records"]])
+                   records=[EpochRecord(**r) for r in data["records"]],
+                   batch_losses=[float(x) for x in data.get("batch_losses", [])])
 
     def save_json(self, path: str | Path) -> None:
         """Write atomically: a temporary file in the same folder, then `os.replace`."""

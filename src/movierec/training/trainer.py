@@ -25,7 +25,7 @@ from movierec.training.members import MemberJob, MemberResult, run_member_jobs
 from movierec.training.optim import build_optimizer, build_schedule
 from movierec.training.progress import TrainingProgress
 from movierec.training.ranking_members import fit_ranking_members
-from movierec.training.tasks import Task, task_for
+from movierec.training.tasks import CrossEntropyTask, Task, task_for
 from movierec.training.tensors import RatingTensors
 
 _EVAL_BLOCK = 1 << 16
@@ -44,6 +44,20 @@ def rating_errors(model: RatingModel, data: RatingTensors) -> tuple[float, float
         absolute += error.double().abs().sum().item()
     model.train(was_training)
     return math.sqrt(squared / len(data)), absolute / len(data)
+
+
+@torch.no_grad()
+def class_accuracy(model: RatingModel, task: CrossEntropyTask, data: RatingTensors) -> float:
+    """Share of `data` whose rating class is the model's most probable one, in eval mode."""
+    was_training = model.training
+    model.eval()
+    hits = 0
+    for start in range(0, len(data), _EVAL_BLOCK):
+        block = slice(start, start + _EVAL_BLOCK)
+        predicted = model(data.users[block], data.movies[block]).argmax(dim=1)
+        hits += int((predicted == task.classes(data.ratings[block])).sum())
+    model.train(was_training)
+    return hits / len(data)
 
 
 def batch_slices(n: int, batch_size: int) -> list[slice]:
@@ -143,7 +157,9 @@ class Trainer:
         validation = validation.to(cfg.device) if validation is not None else None
         model.observe_ratings(train.users, train.movies, train.ratings)
         full_batch = regime == "full_batch"
-        steps = 1 if full_batch else len(batch_slices(len(train), cfg.batch_size))
+        batches = batch_slices(len(train), cfg.batch_size)
+        batch_sizes = torch.tensor([b.stop - b.start for b in batches], dtype=torch.float64)
+        steps = 1 if full_batch else len(batches)
         history = History(n_train=len(train))
         with (cpu_settings(cfg.cpu_threads),
               frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
@@ -158,12 +174,19 @@ class Trainer:
                 for name in frozen:  # frozen parts keep batch-norm statistics and no dropout
                     model.parts()[name].eval()
                 started = time.perf_counter()
-                loss = (self._run_full_batch_epoch(optimizer, progress) if full_batch else
-                        self._run_epoch(train, generator, optimizer, schedule, guard, progress))
+                if full_batch:
+                    loss = self._run_full_batch_epoch(optimizer, progress)
+                else:
+                    losses = self._run_epoch(train, generator, optimizer, schedule, guard,
+                                             progress)
+                    history.batch_losses.extend(losses.tolist())
+                    loss = float(losses @ batch_sizes) / len(train)
                 seconds = time.perf_counter() - started
                 rmse, mae = rating_errors(model, validation) if validation else (None, None)
+                accuracy = (class_accuracy(model, self.task, validation)
+                            if validation and isinstance(self.task, CrossEntropyTask) else None)
                 record = EpochRecord(epoch, loss, rmse, mae, seconds,
-                                     optimizer.param_groups[0]["lr"])
+                                     optimizer.param_groups[0]["lr"], val_accuracy=accuracy)
                 history.records.append(record)
                 progress.end_epoch(record)
                 if rmse is None:
@@ -316,8 +339,9 @@ class Trainer:
     def _run_epoch(self, train: RatingTensors, generator: torch.Generator,
                    optimizer: torch.optim.Optimizer,
                    schedule: torch.optim.lr_scheduler.LRScheduler | None,
-                   guard: UserRowGuard | None, progress: TrainingProgress) -> float:
-        """One pass over a seeded permutation of `train`; returns the mean task loss."""
+                   guard: UserRowGuard | None, progress: TrainingProgress) -> torch.Tensor:
+        """One pass over a seeded permutation of `train`; returns each batch's mean task
+        loss (float64, on CPU, read once per epoch so steps never wait on the device)."""
         batch_size, model, task = self.config.batch_size, self.model, self.task
         shuffled = train.take(torch.randperm(len(train), generator=generator,
                                              device=train.users.device))
@@ -325,7 +349,7 @@ class Trainer:
         sparse = self.config.optimizer.startswith("sparse_")
         if sparse or type(task).loss_and_grad is Task.loss_and_grad:  # autograd needed
             manual = None
-        total = torch.zeros((), device=train.users.device)
+        losses = []
         for batch in batch_slices(len(shuffled), batch_size):
             users, movies = shuffled.users[batch], shuffled.movies[batch]
             ratings = shuffled.ratings[batch]
@@ -342,6 +366,6 @@ class Trainer:
                 guard.restore_frozen_rows()
             if schedule is not None:
                 schedule.step()
-            total += loss.detach() * len(ratings)
+            losses.append(loss.detach())
             progress.advance()
-        return total.item() / len(shuffled)
+        return torch.stack(losses).double().cpu()

@@ -15,7 +15,9 @@ async function api(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = Array.isArray(data.detail) ? data.detail.map((d) => d.msg).join("; ") : data.detail;
-    throw new Error(detail || `${method} ${path} failed (${response.status})`);
+    const error = new Error(detail || `${method} ${path} failed (${response.status})`);
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
@@ -230,8 +232,9 @@ async function start() {
       loadTastes(profile.preferences);
       showProfile({ profile, recommendations: [] });
       await refreshRecommendations();
-    } catch {
-      localStorage.removeItem(PROFILE_KEY);
+    } catch (err) {
+      if (err.status === 404) localStorage.removeItem(PROFILE_KEY);  // gone; keep it on a 401
+      else showError(err);
     }
   }
 }
