@@ -14,17 +14,16 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from movierec.data import top_k_unseen
 from movierec.models import Scorer
 from movierec.recommender import Recommender
 
 
 def best_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k highest finite scores, best first (-inf marks excluded rows)."""
-    k = min(k, int(np.isfinite(scores).sum()))
-    if k == 0:
-        return np.empty(0, dtype=np.int64)
-    top = np.argpartition(-scores, k - 1)[:k]
-    return top[np.argsort(-scores[top], kind="stable")]
+    """Positions of the k highest finite scores, best first (-inf marks excluded rows), by
+    the one top-k rule the facade uses."""
+    positions, _ = top_k_unseen(torch.from_numpy(scores)[None], k)
+    return positions[0][positions[0] >= 0]
 
 
 class VectorNeighbours:
