@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("MOVIEREC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -57,3 +58,13 @@ def synthetic_ratings() -> pd.DataFrame:
 def ratings_factory():
     """`make_ratings` as a fixture, for module-scoped fixtures that build their own data."""
     return make_ratings
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module (small models: threads only add overhead and
+    run-to-run noise), restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -5,23 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from taste_groups import taste_groups
 
 from movierec.models import build_model
 
 
-def blocks(n_users: int = 40, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two taste groups: users 0..19 rate 6 of movies 0..9, users 20..39 6 of 10..19."""
-    rng = np.random.default_rng(seed)
-    users, movies = [], []
-    for user in range(n_users):
-        group = user // (n_users // 2)
-        users += [user] * 6
-        movies += list(rng.choice(np.arange(10) + 10 * group, size=6, replace=False))
-    return torch.tensor(users), torch.tensor(movies)
-
-
 def fitted(preset: str, **options: object):  # type: ignore[no-untyped-def]
-    users, movies = blocks()
+    users, movies = (torch.from_numpy(i.astype(np.int64)) for i in taste_groups().nonzero())
     model = build_model(preset, 40, 20, **options)
     model.observe_ratings(users, movies, torch.ones(len(users)))
     return model.eval(), users, movies

@@ -7,23 +7,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from taste_groups import taste_groups
 
 from movierec import Recommender
 from movierec.errors import ConfigError
 from movierec.models import build_model
 from movierec.models.denoising import DenoisingBatch, SparseRows, dlae_weights
 from movierec.training import RatingTensors, TrainConfig, Trainer
-
-
-def blocks(n_users: int = 40, seed: int = 0) -> sp.csr_matrix:
-    """Two taste groups: users 0..19 rated 6 of movies 0..9, users 20..39 6 of 10..19."""
-    rng = np.random.default_rng(seed)
-    rows, cols = [], []
-    for user in range(n_users):
-        group = user // (n_users // 2)
-        rows += [user] * 6
-        cols += list(rng.choice(np.arange(10) + 10 * group, size=6, replace=False))
-    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_users, 20))
 
 
 def as_tensors(x: sp.csr_matrix) -> RatingTensors:
@@ -39,7 +29,7 @@ def observe(model: torch.nn.Module, x: sp.csr_matrix) -> None:
 
 
 def trained(epochs: int, seed: int = 0, lr: float = 1e-3, **options: object):
-    x = blocks()
+    x = taste_groups()
     options = {"dropout": 0.25, "l2": 3.0, "hidden": 8, **options}
     model = build_model("dae", *x.shape, seed=seed, **options)
     config = TrainConfig.for_preset("dae", epochs=epochs, lr=lr, progress=False, seed=seed)
@@ -48,15 +38,15 @@ def trained(epochs: int, seed: int = 0, lr: float = 1e-3, **options: object):
 
 
 def test_dlae_weights_match_the_closed_form():
-    x = blocks().toarray().astype(np.float64)
+    x = taste_groups().toarray().astype(np.float64)
     gram = x.T @ x
     expected = np.linalg.solve(gram + np.diag(0.25 / 0.75 * np.diag(gram) + 3.0), gram)
-    np.testing.assert_allclose(dlae_weights(blocks(), dropout=0.25, l2=3.0).numpy(), expected,
+    np.testing.assert_allclose(dlae_weights(taste_groups(), dropout=0.25, l2=3.0).numpy(), expected,
                                rtol=1e-4, atol=1e-6)
 
 
 def test_observed_ratings_score_exactly_as_dlae():
-    x = blocks()
+    x = taste_groups()
     model = build_model("dae", *x.shape, dropout=0.25, l2=3.0, hidden=8, seed=0)
     observe(model, x)
     expected = torch.from_numpy(x.toarray()) @ dlae_weights(x, dropout=0.25, l2=3.0)
@@ -64,7 +54,7 @@ def test_observed_ratings_score_exactly_as_dlae():
 
 
 def test_the_manual_step_of_b_is_the_autograd_gradient():
-    x = blocks()
+    x = taste_groups()
     model = build_model("dae", *x.shape, dropout=0.25, l2=3.0, hidden=8, item_item_lr=0.5)
     observe(model, x)
     with torch.no_grad():
@@ -85,15 +75,15 @@ def test_the_manual_step_of_b_is_the_autograd_gradient():
 
 def test_training_starts_from_the_closed_form_and_moves_every_part():
     model = trained(epochs=5, item_item_lr=1e-3)
-    moved = (model.item_item.rows.weight - dlae_weights(blocks(), 0.25, 3.0)).abs().max()
+    moved = (model.item_item.rows.weight - dlae_weights(taste_groups(), 0.25, 3.0)).abs().max()
     assert 0 < moved < 0.1
     assert model.decoder.weight.abs().max() > 0
     kept = trained(epochs=2, item_item_lr=0.0)
-    torch.testing.assert_close(kept.item_item.rows.weight, dlae_weights(blocks(), 0.25, 3.0))
+    torch.testing.assert_close(kept.item_item.rows.weight, dlae_weights(taste_groups(), 0.25, 3.0))
 
 
 def test_recommends_within_the_taste_group():
-    x = blocks()
+    x = taste_groups()
     scores = trained(epochs=20, lr=1e-2).score(torch.arange(40)).detach().numpy()
     scores[x.toarray() > 0] = -np.inf
     top = np.argsort(-scores, axis=1)[:, :3]
@@ -106,7 +96,7 @@ def test_fits_are_reproducible():
 
 
 def test_facade_fold_in_save_and_load(tmp_path):
-    users, movies = blocks().nonzero()
+    users, movies = taste_groups().nonzero()
     frame = pd.DataFrame({"user_id": users + 101, "movie_id": movies * 3 + 7, "rating": 4.0,
                           "timestamp": np.arange(len(users))})
     rec = Recommender("dae", hidden=8, epochs=3, progress=False).fit(frame)

@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from implicit.cpu.als import AlternatingLeastSquares
+from taste_groups import taste_groups
 from threadpoolctl import threadpool_limits
 
 from movierec import Recommender
@@ -28,18 +29,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def blocks(n_users: int = 40, n_movies: int = 20, seed: int = 0) -> sp.csr_matrix:
-    """Two taste groups: users 0..19 rate 6 of movies 0..9, users 20..39 6 of 10..19."""
-    rng = np.random.default_rng(seed)
-    rows, cols = [], []
-    for user in range(n_users):
-        group = user // (n_users // 2)
-        rows += [user] * 6
-        cols += list(rng.choice(np.arange(10) + 10 * group, size=6, replace=False))
-    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
-                         shape=(n_users, n_movies))
-
-
 def fitted(preset: str, x: sp.csr_matrix, **options) -> ImplicitALS | ImplicitBPR:
     model = build_model(preset, *x.shape, seed=0, **options)
     users, movies = x.nonzero()
@@ -52,7 +41,7 @@ def fitted(preset: str, x: sp.csr_matrix, **options) -> ImplicitALS | ImplicitBP
 @pytest.mark.parametrize("budget", [1 << 22, 64])  # one block; many small blocks
 def test_solve_matches_the_library_cholesky_solve(alpha, budget, monkeypatch):
     monkeypatch.setattr(implicit_mf, "_SOLVE_ELEMENTS", budget)
-    x = blocks()
+    x = taste_groups()
     library = AlternatingLeastSquares(factors=8, regularization=0.5, alpha=alpha,
                                       iterations=5, random_state=0, num_threads=1)
     library.fit(x, show_progress=False)
@@ -64,7 +53,7 @@ def test_solve_matches_the_library_cholesky_solve(alpha, budget, monkeypatch):
 def test_ials_user_rows_are_the_library_fit_then_its_exact_user_half_step():
     """The library fitted with the model's seed, then its own `recalculate_user`: the model's
     rows match within 1e-3 relative (float64 torch solve vs the library's float32 one)."""
-    x = blocks()
+    x = taste_groups()
     model = fitted("ials", x, factors=8, regularization=0.5, alpha=4.0, iterations=5)
     library = AlternatingLeastSquares(factors=8, regularization=0.5, alpha=4.0, iterations=5,
                                       random_state=int(model.library_seed), num_threads=1)
@@ -76,7 +65,7 @@ def test_ials_user_rows_are_the_library_fit_then_its_exact_user_half_step():
 
 @pytest.mark.parametrize("preset", ["ials", "bpr"])
 def test_a_folded_in_copy_of_a_training_user_gets_their_row(preset):
-    x = blocks()
+    x = taste_groups()
     model = fitted(preset, x, factors=8, iterations=5)
     before = model.user_vectors().clone()
     model.add_users(2)
@@ -89,7 +78,7 @@ def test_a_folded_in_copy_of_a_training_user_gets_their_row(preset):
 
 
 def test_bpr_user_is_the_mean_of_their_movie_factors_plus_a_bias_entry():
-    x = blocks()
+    x = taste_groups()
     model = fitted("bpr", x, factors=4, iterations=5)
     movies = model.movie_vectors()
     assert model.user_vectors().shape == (40, 5)
@@ -101,7 +90,7 @@ def test_bpr_user_is_the_mean_of_their_movie_factors_plus_a_bias_entry():
 
 @pytest.mark.parametrize(("preset", "start"), [("ials", [0.0] * 4), ("bpr", [0.0] * 4 + [1.0])])
 def test_new_users_start_as_an_empty_history(preset, start):
-    model = fitted(preset, blocks(), factors=4, iterations=2)
+    model = fitted(preset, taste_groups(), factors=4, iterations=2)
     before = model.user_vectors().clone()
     model.add_users(3)
     assert model.n_users == 43 and model.history.n_users == 43
@@ -111,7 +100,7 @@ def test_new_users_start_as_an_empty_history(preset, start):
 
 @pytest.mark.parametrize("preset", ["ials", "bpr"])
 def test_reload_scores_the_same_without_the_library(preset, monkeypatch):
-    model = fitted(preset, blocks(), factors=4, iterations=3)
+    model = fitted(preset, taste_groups(), factors=4, iterations=3)
     model.add_users(1)
     state = {name: value.clone() for name, value in model.state_dict().items()}
     for name in [n for n in sys.modules if n == "implicit" or n.startswith("implicit.")]:
@@ -136,7 +125,7 @@ def test_bad_options_are_config_errors():
 
 
 def block_ratings() -> pd.DataFrame:
-    users, movies = blocks().nonzero()
+    users, movies = taste_groups().nonzero()
     return pd.DataFrame({"user_id": users + 100, "movie_id": movies + 500,
                          "rating": np.full(len(users), 4.0, np.float32),
                          "timestamp": np.arange(len(users)) + 10**9})

@@ -20,13 +20,7 @@ from safetensors.torch import save_file as save_tensors
 from movierec import Recommender
 from movierec.errors import ModelFormatError, OverwriteRefusedError
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
