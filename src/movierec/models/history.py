@@ -88,8 +88,15 @@ class UserHistory(nn.Module):
         indptr, movies = self.indptr.cpu().numpy(), self.movies.cpu().numpy()
         values = (np.ones(len(movies), np.float32) if binary
                   else self.ratings.cpu().numpy().astype(np.float32))
-        matrix = sp.csr_matrix((values, movies, indptr), shape=(self.n_users, n_movies))
-        return matrix if users is None else matrix[np.asarray(users, dtype=np.int64)]
+        if users is None:
+            return sp.csr_matrix((values, movies, indptr), shape=(self.n_users, n_movies))
+        # only the asked rows' entries: scoring one user must not touch every history
+        users = np.asarray(users, dtype=np.int64)
+        starts, lengths = indptr[users], indptr[users + 1] - indptr[users]
+        row_starts = np.r_[0, np.cumsum(lengths)]
+        take = np.repeat(starts - row_starts[:-1], lengths) + np.arange(row_starts[-1])
+        return sp.csr_matrix((values[take], movies[take], row_starts),
+                             shape=(len(users), n_movies))
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str,
                               *args: Any, **kwargs: Any) -> None:

@@ -413,11 +413,14 @@ class Recommender:
         model = self._require_model()
         query = user_query_vectors(model, torch.tensor([user]))
         exclude = [self._require(self.seen).movies_of(user)] if exclude_seen else None
-        positions, _ = self.index.search(query, k, exclude=exclude)
-        positions = positions[0][positions[0] >= 0]
-        with torch.no_grad():  # report the model's own scores
-            scores = model.score(torch.tensor([user]))[0, torch.from_numpy(positions)]
-        return self._movie_frame(positions, scores.numpy())
+        positions, products = self.index.search(query, k, exclude=exclude)
+        found = positions[0] >= 0
+        positions, scores = positions[0][found], products[0][found]
+        if model.predicts_ratings:  # MF: report the predicted rating, not the inner product
+            with torch.no_grad():
+                scores = model.predict(torch.full((len(positions),), user),
+                                       torch.from_numpy(positions)).numpy()
+        return self._movie_frame(positions, scores)
 
     def popular(self, k: int = 10) -> pd.DataFrame:
         """The k movies rated by most training users (a cold-start answer)."""
