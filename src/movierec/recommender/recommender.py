@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import html
 import logging
@@ -528,48 +527,9 @@ class Recommender:
         of the model weigh n / (n + 5). This Recommender is left unchanged. Columns:
         movie_id, title (when known), score (the blended score), rated movies excluded.
         """
-        from movierec.coldstart import Preferences, preference_scores, profile_scores
+        from movierec.recommender.cold_start import cold_start_list
 
-        self._require_model()
-        _check_k(k)
-        preferences = preferences or Preferences()
-        ratings = dict(ratings or {})
-        catalogue = self._catalogue(preferences)
-        preferences.check_genres({g for genres in catalogue["genres"] for g in genres})
-        counts = np.asarray(self._require(self.seen).matrix.sum(axis=0)).ravel()
-        preference = preference_scores(catalogue, pd.Series(counts, index=self.movie_ids.ids),
-                                       preferences)
-        collaborative = self._folded_in_scores(ratings, epochs) if ratings else None
-        scores = profile_scores(preference, collaborative, ratings, preferences).nlargest(k)
-        return self._movie_frame(self.movie_ids.to_index(scores.index.to_numpy()),
-                                 scores.to_numpy())
-
-    def _catalogue(self, preferences: Preferences) -> pd.DataFrame:
-        """movie_id, year and genres (lists) of the model's movies, as the service has them."""
-        ids = self.movie_ids.ids
-        if self.movies is None:
-            if preferences.liked_genres or preferences.disliked_genres or (
-                    preferences.year_min, preferences.year_max) != (None, None):
-                raise ConfigError("stated tastes need the movies' genres and years; fit with "
-                                  "movies=... (or load a model saved with them)")
-            return pd.DataFrame({"movie_id": ids, "year": None, "genres": [[]] * len(ids)})
-        known = self.movies.reindex(ids)
-        genres = known["genres"] if "genres" in known.columns else [None] * len(ids)
-        years = known["year"].to_numpy() if "year" in known.columns else None
-        return pd.DataFrame({"movie_id": ids, "year": years,
-                             "genres": [list(g) if isinstance(g, list | tuple | np.ndarray)
-                                        else [] for g in genres]})
-
-    def _folded_in_scores(self, ratings: dict[int, float], epochs: int) -> pd.Series:
-        """The model's scores of every movie for a new person with these ratings, folded
-        into a copy of the model (as the service folds a profile in)."""
-        person = int(self.user_ids.ids.max()) + 1
-        clone = copy.copy(self)
-        clone.model, clone.rater, clone.index = copy.deepcopy(self.model), None, None
-        clone.fold_in(pd.DataFrame({"user_id": person, "movie_id": list(ratings),
-                                    "rating": list(ratings.values()), "timestamp": 0}),
-                      epochs=epochs)
-        return clone.movie_scores(person)
+        return cold_start_list(self, preferences, ratings, k, epochs)
 
     def _description(self) -> dict[str, str]:
         """What `repr` and the notebook view show: preset, roles, data shape, fit state."""
