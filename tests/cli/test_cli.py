@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from movierec.cli.app import app
+from movierec.errors import ConfigError
 
 GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
           "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
@@ -124,3 +125,9 @@ def test_tune_scores_trials_on_validation_of_u1_training(ml100k_like, monkeypatc
     assert saved["tuned_on"] == "training part of canonical fold u1"
     assert len(saved["all_trials"]) == 2
     assert saved["best_val_rmse"] == min(t["val_rmse"] for t in saved["all_trials"])
+
+
+def test_evaluate_refuses_a_ranker_before_reading_data():
+    result = CliRunner().invoke(app, ["evaluate", "--model", "ease", "--path", "/nonexistent"])
+    assert isinstance(result.exception, ConfigError)  # main() prints it as one line, exit 2
+    assert "ranks but predicts no ratings" in str(result.exception)

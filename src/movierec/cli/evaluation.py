@@ -30,7 +30,15 @@ def evaluate_presets(presets: list[str], variant: str, path: Path | None, *, cv:
 
     `protocol` names one of `movierec.evaluate.PROTOCOLS` (then `cv` is ignored)."""
     from movierec import Recommender
+    from movierec.errors import ConfigError
+    from movierec.models import get_preset
 
+    for preset in presets:  # fail fast, before any data is read
+        if not Recommender(preset, **options).rater_preset and not get_preset(
+                preset).model_class.predicts_ratings:
+            raise ConfigError(f"preset {preset!r} ranks but predicts no ratings, and `evaluate` "
+                              f"reports RMSE/MAE; `movierec train --model {preset}` reports its "
+                              "held-out NDCG/recall, benchmarks/topk.py compares rankers")
     data = load_movielens(variant, path)
     if protocol is None:
         protocol, splits = rating_folds(data, cv=cv, k=folds, seed=seed)
@@ -38,7 +46,6 @@ def evaluate_presets(presets: list[str], variant: str, path: Path | None, *, cv:
         protocol, splits = protocol_folds(data, protocol, k=folds, seed=seed)
     estimators = {"global-mean": GlobalMean, "damped-bias": DampedBias}
     for preset in presets:
-        Recommender(preset, **options)  # fail fast on a bad preset or option
         estimators[preset] = lambda p=preset: Recommender(p, seed=seed, progress=False, **options)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("evaluating", total=len(estimators) * len(splits))
