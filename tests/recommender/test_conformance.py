@@ -17,21 +17,12 @@ from movierec.cli.app import app
 from movierec.errors import ConfigError, UnknownIdError
 from movierec.models import PRESETS
 
-_APPROXIMATE_TWO_TOWER = ("history fold-in is approximate: a new user's id embedding is the "
-                          "mean user row, so a copied history gets ~8 of its source's top-10")
-# (check, preset) -> why the preset fails that check: a strict xfail, to delete once fixed.
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-# History presets whose fold-in is close, not exact (a stated tolerance, see the fold-in test)
-APPROXIMATE_FOLD_IN = {"two-tower": _APPROXIMATE_TWO_TOWER,
-                       "retrieve-rank": _APPROXIMATE_TWO_TOWER + " (its retriever)"}
-
-
-def each_preset(check: str) -> pytest.MarkDecorator:
-    """Parametrise `name` over every registered preset, KNOWN_BUGS of `check` as xfails."""
-    return pytest.mark.parametrize("name", [
-        pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[check, name])]
-                     if (check, name) in KNOWN_BUGS else [])
-        for name in PRESETS])
+# History presets whose fold-in is close, not exact (the stated tolerance of the fold-in
+# test): a new user's id embedding is the mean user row (two-tower, and retrieve-rank through
+# its two-tower retriever), so a copied history gets ~8 of its source's top-10.
+APPROXIMATE_FOLD_IN = ("two-tower", "retrieve-rank")
+# Every registered preset: a new one is tested by being registered.
+each_preset = pytest.mark.parametrize("name", list(PRESETS))
 
 
 FAST = {"progress": False, "epochs": 2, "member_processes": 1}
@@ -83,7 +74,7 @@ def assert_names(error: pytest.ExceptionInfo, *words: str) -> None:
     assert all(word in message for word in words), message
 
 
-@each_preset("unknown_ids")
+@each_preset
 def test_unknown_ids_are_named(name, fitted, some_users):
     rec = fitted(name)
     with pytest.raises(UnknownIdError) as error:
@@ -98,7 +89,7 @@ def test_unknown_ids_are_named(name, fitted, some_users):
         assert_names(error, "movie", str(UNKNOWN))
 
 
-@each_preset("k_below_one")
+@each_preset
 @pytest.mark.parametrize("k", [0, -1])
 @pytest.mark.parametrize("method", ["recommend", "recommend_many", "similar_movies",
                                     "users_for_movie"])
@@ -109,7 +100,7 @@ def test_k_below_one_is_a_config_error(name, method, k, fitted, some_users, rati
         getattr(rec, method)(first, k)
 
 
-@each_preset("k_beyond_catalogue")
+@each_preset
 def test_k_beyond_the_catalogue_lists_every_unseen_movie_once(name, fitted, ratings,
                                                               some_users):
     """Every unseen movie once; a retrieve-then-rank model lists its `candidates` only."""
@@ -129,7 +120,7 @@ def test_k_beyond_the_catalogue_lists_every_unseen_movie_once(name, fitted, rati
         assert sorted(users) == sorted(set(ratings["user_id"]) - raters)
 
 
-@each_preset("seen")
+@each_preset
 def test_seen_movies_are_excluded_unless_asked_for(name, fitted, ratings, some_users):
     rec, catalogue = fitted(name), sorted(set(ratings["movie_id"]))
     limit = getattr(rec.model, "candidates", EVERYTHING)  # retrieve-then-rank lists fewer
@@ -147,7 +138,7 @@ def test_seen_movies_are_excluded_unless_asked_for(name, fitted, ratings, some_u
         assert len(every) == len(some_users) * len(catalogue)
 
 
-@each_preset("recommend_many")
+@each_preset
 def test_recommend_many_equals_recommend_user_by_user(name, fitted, some_users):
     rec = fitted(name)
     many = rec.recommend_many(some_users, k=10)
@@ -168,7 +159,7 @@ def pairs_with_unknowns(ratings: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([known, unknown]).sample(frac=1, random_state=1).reset_index(drop=True)
 
 
-@each_preset("save_load")
+@each_preset
 def test_save_load_round_trip_is_exact(name, fitted, ratings, some_users, tmp_path):
     rec = fitted(name)
     folder = rec.save(tmp_path / name)
@@ -182,7 +173,7 @@ def test_save_load_round_trip_is_exact(name, fitted, ratings, some_users, tmp_pa
     assert not pickles
 
 
-@each_preset("predict")
+@each_preset
 def test_predict_or_refuse(name, fitted, ratings):
     rec, pairs = fitted(name), pairs_with_unknowns(ratings)
     if not rec.predicts_ratings:
@@ -208,7 +199,7 @@ def copies_of(ratings: pd.DataFrame, sources: list[int], first_id: int) -> pd.Da
     return rows.assign(user_id=rows["user_id"].map(new_ids))
 
 
-@each_preset("fold_in")
+@each_preset
 def test_fold_in_of_a_copied_history(name, fitted, ratings, some_users):
     """A new user with exactly a training user's history gets that user's top-10: exactly
     for presets that read histories; nearly for presets that train new user rows; presets
@@ -240,7 +231,7 @@ def test_fold_in_of_a_copied_history(name, fitted, ratings, some_users):
     assert np.mean(overlaps) >= 4, overlaps
 
 
-@each_preset("similar_movies")
+@each_preset
 def test_similar_movies_never_returns_the_query(name, fitted, ratings):
     rec = fitted(name)
     for movie in np.unique(ratings["movie_id"])[::20]:
@@ -249,7 +240,7 @@ def test_similar_movies_never_returns_the_query(name, fitted, ratings):
         assert len(similar) == len(set(similar))
 
 
-@each_preset("embeddings")
+@each_preset
 def test_movie_embeddings_have_raw_ids_or_are_refused(name, fitted, ratings):
     rec = fitted(name)
     try:
