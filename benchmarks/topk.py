@@ -16,6 +16,9 @@ are picked by NDCG@10 on a validation split carved from the training part with t
 protocol (never the test part); the chosen setting is refitted on the whole training part
 and scored once on the test part (a one-setting grid skips the validation fit).
 
+`--paired REF` adds, for every row, the mean per-user NDCG@10 difference to row REF and its
+95% paired bootstrap interval over test users (is a gap larger than the users' spread?).
+
 `--sampled` adds the NCF paper's SAMPLED protocol to leave-last-out runs: each user's test
 movie ranked among 99 movies they never rated (HR@10, NDCG@10), reported in its own table
 because it is not comparable with full-catalogue numbers. Data sets whose ratings are not
@@ -34,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from paired import paired_bootstrap, per_user_ndcg
 
 from movierec import Recommender
 from movierec.cli.evaluation import write_json
@@ -138,11 +142,12 @@ def latency_ms(rec: Recommender, n: int = 200) -> tuple[float, float]:
 
 
 def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str], seed: int,
-                 with_sampled: bool, side_tables: bool) -> list[dict]:
+                 with_sampled: bool, side_tables: bool, paired: str | None = None
+                 ) -> list[dict]:
     split = PROTOCOLS[protocol]
     train, test = split(data.ratings, seed)
     fit_part, val_part = split(train, seed + 1)
-    rows = []
+    rows, per_user = [], {}
     for model_name in models:
         _, grid = GRIDS[model_name]
         val_ndcg, params = None, grid[0]
@@ -155,11 +160,20 @@ def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str
         if with_sampled and protocol == "leave-last-out":
             metrics.update({"sampled_hr@10": None, "sampled_ndcg@10": None}
                            if rec.preset == "retrieve-rank" else sampled(rec, test, seed))
+        if paired is not None:
+            per_user[model_name] = per_user_ndcg(rec, test)
+            if abs(per_user[model_name].mean() - metrics["ndcg@10"]) > 1e-9:
+                raise AssertionError(f"{model_name}: per-user NDCG@10 disagrees with "
+                                     "ranking_metrics")
         p50, p99 = latency_ms(rec)
         rows.append({"model": model_name, "params": params, "val_ndcg@10": val_ndcg, **metrics,
                      "train_s": seconds, "query_p50_ms": p50, "query_p99_ms": p99})
         print(f"{name} {protocol} {model_name}: NDCG@10 {metrics['ndcg@10']:.4f} ({params})",
               flush=True)
+    if paired in per_user:
+        for row in rows:
+            diff, low, high = paired_bootstrap(per_user[row["model"]], per_user[paired])
+            row.update({f"ndcg@10 - {paired}": diff, "95% low": low, "95% high": high})
     return rows
 
 
@@ -187,6 +201,9 @@ def main() -> None:
     parser.add_argument("--side-tables", action="store_true",
                         help="also give fit() the movies and users tables (two-tower reads "
                              "them); by default every model sees the ratings frame alone")
+    parser.add_argument("--paired", metavar="REF", choices=list(GRIDS),
+                        help="per-user NDCG@10 difference of every row to row REF, with its 95%% "
+                             "paired bootstrap interval over test users")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
@@ -199,9 +216,13 @@ def main() -> None:
             continue
         for protocol in args.protocol:
             rows = run_protocol(data, name, protocol, args.models, args.seed, args.sampled,
-                                args.side_tables)
+                                args.side_tables, args.paired)
             show(f"{name}, {protocol} (seed {args.seed}), full catalogue, seen excluded",
                  rows, SHOWN)
+            if args.paired in args.models:
+                show(f"NDCG@10 minus {args.paired}'s, per test user: mean and 95% paired "
+                     "bootstrap interval", rows,
+                     ["model", f"ndcg@10 - {args.paired}", "95% low", "95% high"])
             if "sampled_hr@10" in rows[0]:
                 show(f"{name}, NCF SAMPLED protocol (leave-one-out, 99 sampled negatives; "
                      "not comparable with full-catalogue numbers)", rows,
