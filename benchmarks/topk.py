@@ -42,6 +42,7 @@ from paired import paired_bootstrap, per_user_ndcg
 from movierec import Recommender
 from movierec.cli.evaluation import write_json
 from movierec.data import MovieLensData, leave_last_out, load_movielens, random_split
+from movierec.devices import as_index, model_device, to_numpy
 from movierec.errors import MovieRecError
 from movierec.evaluate.ranking import factorized_top_k_accuracy, sample_negatives, sampled_metrics
 
@@ -100,7 +101,8 @@ def evaluate(rec: Recommender, test: pd.DataFrame) -> dict:
     if rec.preset == "retrieve-rank":  # scores only its candidates; TFRS's metric counts all
         return {**metrics, "factorized_top_10": None, "factorized_top_100": None}
     users, movies = known_indices(rec, test)
-    metrics.update(factorized_top_k_accuracy(lambda b: rec.model.score(torch.from_numpy(b)),
+    device = model_device(rec.model)
+    metrics.update(factorized_top_k_accuracy(lambda b: rec.model.score(as_index(b, device)),
                                              users, movies, ks=(10, 100)))
     return metrics
 
@@ -119,7 +121,7 @@ def sampled(rec: Recommender, test: pd.DataFrame, seed: int) -> dict[str, float]
 
     def pair_scores(block: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            scores = rec.model.score(torch.from_numpy(block)).numpy()
+            scores = to_numpy(rec.model.score(as_index(block, model_device(rec.model))))
         return np.take_along_axis(scores, candidates, axis=1)
 
     result: dict[str, float] = {}

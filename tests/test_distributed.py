@@ -4,9 +4,10 @@ import json
 import subprocess
 import sys
 
+from movierec import Recommender
 from movierec.data.columnar import RatingColumns
 from movierec.data.synth import SynthSpec, write_synthetic_movielens
-from movierec.recommender.at_scale import fit_at_scale
+from movierec.recommender.at_scale import fit_columns
 from movierec.training.scale import ScaleConfig
 
 OPTIONS = {"epochs": 3, "batch_size": 2048, "lr": 0.05, "num_threads": 1, "dim": 16}
@@ -23,8 +24,10 @@ def test_two_processes_match_one(tmp_path):
     ddp = json.loads((out / "history.json").read_text())["records"]
 
     train, test = RatingColumns.from_parquet(data / "ratings.parquet").holdout(0.1, seed=0)
-    config = ScaleConfig(**{k: v for k, v in OPTIONS.items() if k != "dim"}, progress=False)
-    single = fit_at_scale("biased-mf", train, test, config=config, model_options={"dim": 16})
+    config = ScaleConfig(**{k: v for k, v in OPTIONS.items() if k != "dim"}, progress=False,
+                         kernel=False)  # the arithmetic of several processes
+    single = fit_columns(Recommender("biased-mf", dim=16, progress=False), train, train, test,
+                         config=config)
     one = single.history.records
     assert len(ddp) == len(one) == 3
     assert ddp[-1]["val_rmse"] < ddp[0]["val_rmse"]  # it learned

@@ -12,6 +12,7 @@ one that does not reproduce the model is refused too.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import warnings
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from movierec.devices import model_device
 from movierec.errors import ConfigError
 from movierec.models.base import Scorer
 from movierec.models.ensemble import BlendedEnsemble
@@ -94,6 +96,8 @@ def export_graphs(rec: Recommender, out: Path, fmt: Format) -> dict[str, object]
     if fmt not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     model = rec._require_model().eval()
+    if model_device(model).type != "cpu":  # the graphs are traced and checked on the CPU
+        model = copy.deepcopy(model).cpu()
     reason = refusal(model)
     if reason:
         raise ConfigError(f"cannot export preset {rec.preset!r}: {reason}")

@@ -23,7 +23,8 @@ def data(synthetic_ratings: pd.DataFrame) -> RatingTensors:
 
 
 def test_each_step_is_recorded_and_the_epoch_loss_is_their_weighted_mean(data) -> None:
-    config = TrainConfig.for_preset("biased-mf", epochs=3, batch_size=128, progress=False)
+    config = TrainConfig.for_preset("biased-mf", epochs=3, batch_size=128, progress=False,
+                                    optimizer="adam")  # the batched loop records batches
     history = Trainer(build_model("biased-mf", 60, 40, seed=0), config).fit(data)
     sizes = np.array([s.stop - s.start for s in batch_slices(len(data), 128)])
     assert len(history.batch_losses) == 3 * len(sizes)
@@ -33,7 +34,8 @@ def test_each_step_is_recorded_and_the_epoch_loss_is_their_weighted_mean(data) -
 
 
 def test_batch_losses_round_trip_and_old_files_load(data, tmp_path) -> None:
-    config = TrainConfig.for_preset("biased-mf", epochs=2, batch_size=256, progress=False)
+    config = TrainConfig.for_preset("biased-mf", epochs=2, batch_size=256, progress=False,
+                                    optimizer="adam")
     history = Trainer(build_model("biased-mf", 60, 40, seed=0), config).fit(data)
     history.save_json(tmp_path / "history.json")
     assert History.load_json(tmp_path / "history.json") == history

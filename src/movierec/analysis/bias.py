@@ -29,7 +29,7 @@ def learned_movie_bias(rec: Recommender) -> np.ndarray:
         raise UnsupportedModelError(
             f"the {rec.preset!r} model learns no movie biases, so there is no bias ranking; "
             "train a model with biases, e.g. biased-mf")
-    return table.weight.detach().numpy()[:, 0].astype(np.float64)
+    return table.weight.detach().cpu().numpy()[:, 0].astype(np.float64)
 
 
 def bias_ranking(rec: Recommender, min_ratings: int = 50,

@@ -70,9 +70,10 @@ def _train_rank(out: Path, parquet: Path, columns_dir: Path, checkpoints: Path, 
                 columns_ready: bool) -> None:
     import pandas as pd
 
+    from movierec import Recommender
     from movierec.cli.options import parse_options
     from movierec.data.columnar import RatingColumns
-    from movierec.recommender.at_scale import fit_at_scale, split_scale_options
+    from movierec.recommender.at_scale import fit_columns, split_scale_options
     from movierec.training.distributed import join_process_group, leave_process_group
 
     config, model_options = split_scale_options({"seed": seed, **parse_options(options)})
@@ -85,10 +86,14 @@ def _train_rank(out: Path, parquet: Path, columns_dir: Path, checkpoints: Path, 
         columns = RatingColumns.load(columns_dir)
         train, test = columns.holdout(test_fraction, seed) if test_fraction > 0 else (columns,
                                                                                       None)
+        rec = Recommender(preset, seed=config.seed, validation_fraction=0.0,
+                          progress=config.progress, **model_options)
         movies_file = parquet.with_name("movies.parquet")
-        movies = pd.read_parquet(movies_file) if movies_file.is_file() else None
-        rec = fit_at_scale(preset, train, test, config=config, model_options=model_options,
-                           world=world, checkpoints=checkpoints, resume=resume, movies=movies)
+        if movies_file.is_file():
+            rec.movies = pd.read_parquet(movies_file).set_index("movie_id", drop=False)
+        # the facade's columnar path, with the test part as the per-epoch validation
+        fit_columns(rec, train, train, test, config=config, source=str(parquet), world=world,
+                    checkpoints=checkpoints, resume=resume)
         if world.is_main:
             rec.save(out)
             history = rec.history

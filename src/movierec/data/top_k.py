@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from movierec.data.seen import SeenMovies
+from movierec.devices import as_index, to_numpy
 
 
 def top_k_unseen(scores: torch.Tensor, k: int, *, seen: SeenMovies | None = None,
@@ -25,19 +26,20 @@ def top_k_unseen(scores: torch.Tensor, k: int, *, seen: SeenMovies | None = None
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
-    scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
+    scores = torch.as_tensor(scores).detach().float()
+    device = scores.device  # the work stays there: only the [rows, k] answer comes back
     masked = torch.nan_to_num(scores, nan=-torch.inf, posinf=torch.finfo(torch.float32).max,
                               neginf=-torch.inf)
     if seen is not None and users is not None:
         rows, cols = seen.seen_positions(np.asarray(users, dtype=np.int64))
-        masked[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
+        masked[as_index(rows, device), as_index(cols, device)] = -torch.inf
     if exclude is not None:
         rows = np.repeat(np.arange(len(exclude)), [len(e) for e in exclude])
         cols = np.concatenate([np.asarray(e, dtype=np.int64) for e in exclude] or [[]])
-        masked[torch.from_numpy(rows), torch.from_numpy(cols.astype(np.int64))] = -torch.inf
+        masked[as_index(rows, device), as_index(cols, device)] = -torch.inf
     if allowed is not None:
-        masked[:, ~allowed.cpu()] = -torch.inf
+        masked[:, ~allowed.to(device)] = -torch.inf
     top = torch.topk(masked, min(k, masked.shape[1]), dim=1)
-    indices, values = top.indices.numpy().copy(), top.values.numpy().copy()
+    indices, values = to_numpy(top.indices).copy(), to_numpy(top.values).copy()
     indices[~np.isfinite(values)] = -1
     return indices, values

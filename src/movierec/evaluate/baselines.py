@@ -37,17 +37,26 @@ class DampedBias:
         self.movie_damping = movie_damping
 
     def fit(self, ratings: pd.DataFrame) -> DampedBias:
-        self.mean_ = float(ratings["rating"].mean())
-        residual = ratings["rating"].astype(np.float64) - self.mean_
-        self.movie_bias_ = self._damped_mean(residual, ratings["movie_id"], self.movie_damping)
-        residual = residual - ratings["movie_id"].map(self.movie_bias_).to_numpy()
-        self.user_bias_ = self._damped_mean(residual, ratings["user_id"], self.user_damping)
-        return self
+        users, user_ids = pd.factorize(ratings["user_id"].to_numpy(), sort=True)
+        movies, movie_ids = pd.factorize(ratings["movie_id"].to_numpy(), sort=True)
+        return self.fit_indexed(users, movies, ratings["rating"].to_numpy(), user_ids,
+                                movie_ids)
 
-    @staticmethod
-    def _damped_mean(values: pd.Series, keys: pd.Series, damping: float) -> pd.Series:
-        grouped = values.groupby(keys.to_numpy())
-        return grouped.sum() / (grouped.count() + damping)
+    def fit_indexed(self, users: np.ndarray, movies: np.ndarray, ratings: np.ndarray,
+                    user_ids: np.ndarray, movie_ids: np.ndarray) -> DampedBias:
+        """Fit from index columns (`users[i]` a position in the raw `user_ids`): sums by
+        bincount in blocks of rows, so tens of millions of ratings need no frame or copy."""
+        self.mean_ = float(np.sum(ratings, dtype=np.float64) / len(ratings))
+        movie_sum, movie_count = _sums_by(movies, len(movie_ids), ratings, self.mean_)
+        movie_bias = movie_sum / (movie_count + self.movie_damping)
+        user_sum, user_count = _sums_by(users, len(user_ids), ratings, self.mean_,
+                                        movies, movie_bias)
+        rated = movie_count > 0
+        self.movie_bias_ = pd.Series(movie_bias[rated], index=np.asarray(movie_ids)[rated])
+        rated = user_count > 0
+        self.user_bias_ = pd.Series((user_sum / (user_count + self.user_damping))[rated],
+                                    index=np.asarray(user_ids)[rated])
+        return self
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "mean_"):
@@ -55,3 +64,18 @@ class DampedBias:
         movie = pairs["movie_id"].map(self.movie_bias_).fillna(0.0).to_numpy()
         user = pairs["user_id"].map(self.user_bias_).fillna(0.0).to_numpy()
         return (self.mean_ + movie + user).astype(np.float32)
+
+
+def _sums_by(keys: np.ndarray, n: int, ratings: np.ndarray, mean: float,
+             other: np.ndarray | None = None, other_bias: np.ndarray | None = None,
+             block: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """(sum of r - mean [- other_bias[other]], count) per key 0..n-1, a block at a time."""
+    sums, counts = np.zeros(n), np.zeros(n)
+    for start in range(0, len(keys), block):
+        part = slice(start, start + block)
+        residual = ratings[part].astype(np.float64) - mean
+        if other is not None:
+            residual -= other_bias[other[part]]
+        sums += np.bincount(keys[part], weights=residual, minlength=n)
+        counts += np.bincount(keys[part], minlength=n)
+    return sums, counts

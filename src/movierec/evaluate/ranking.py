@@ -4,9 +4,12 @@ A scorer maps a block of user indices to a [users, movies] score matrix. Movies 
 rated in training are excluded by the one rule in `SeenMovies` (set to -inf) unless
 `exclude_seen=False`. Relevant movies are the user's held-out test movies.
 
-Memory is bounded by the block: about block x n_movies x 9 bytes (scores, their masked
-copy, the relevance rows), e.g. 0.6 GB for 1,024 users x 62k movies, whatever the number
-of users. `progress=True` shows a bar over the blocks (162k users are ~160 blocks).
+The scores stay on the scorer's device (a GPU model is masked and ranked on the GPU); only
+each block's [users, k] top movies come back, and hits are looked up in the sorted held-out
+(user, movie) keys, so no users x movies matrix is built on the host. Memory is bounded by
+the block: about block x n_movies x 8 bytes (the scores and their masked copy), e.g. 0.5 GB
+for 1,024 users x 62k movies, whatever the number of users. `progress=True` shows a bar over
+the blocks (162k users are ~160 blocks).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import scipy.sparse as sp
 import torch
 from rich.progress import Progress
 
-from movierec.data import SeenMovies
+from movierec.data import SeenMovies, top_k_unseen
+from movierec.devices import as_index
 
 Scorer = Callable[[np.ndarray], torch.Tensor]
 METRICS = ("recall", "precision", "ndcg", "hit_rate", "map", "mrr")
@@ -34,13 +38,11 @@ def relevance_matrix(users: np.ndarray, movies: np.ndarray, shape: tuple[int, in
 
 def top_k_indices(scorer: Scorer, users: np.ndarray, k: int, seen: SeenMovies | None
                   ) -> np.ndarray:
-    """[len(users), k] movie indices, best first; seen movies excluded when `seen` is given."""
+    """[len(users), k] movie indices, best first, ranked on the scores' device; seen movies
+    excluded when `seen` is given; -1 past a row's last finite score."""
     with torch.no_grad():
-        scores = torch.as_tensor(scorer(users), dtype=torch.float32).clone()
-    if seen is not None:
-        rows, cols = seen.seen_positions(users)
-        scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
-    return torch.topk(scores, min(k, scores.shape[1]), dim=1).indices.numpy()
+        scores = scorer(users)
+    return top_k_unseen(scores, k, seen=seen, users=users)[0]
 
 
 def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
@@ -51,6 +53,7 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
     n_users = int(max(test_users.max() + 1, seen.shape[0] if seen is not None else 0))
     relevant = relevance_matrix(test_users, test_movies, (n_users, n_movies))
     users = np.flatnonzero(np.diff(relevant.indptr))
+    relevant_keys = _pair_keys(relevant)
     k_max = max(ks)
     sums = {f"{m}@{k}": 0.0 for m in METRICS for k in ks}
     covered = {k: np.zeros(n_movies, dtype=bool) for k in ks}
@@ -58,8 +61,7 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
     for start in _blocks(len(users), block, progress, "top-k metrics"):
         batch = users[start:start + block]
         top = top_k_indices(scorer, batch, k_max, seen)
-        hits = np.take_along_axis(relevant[batch].toarray(), np.maximum(top, 0), axis=1)
-        hits &= top >= 0
+        hits = _is_relevant(relevant_keys, batch[:, None] * n_movies + top) & (top >= 0)
         n_rel = np.diff(relevant.indptr)[batch]
         for k in ks:
             h = hits[:, :k]
@@ -94,13 +96,25 @@ def factorized_top_k_accuracy(scorer: Scorer, test_users: np.ndarray, test_movie
         lo = starts[start]
         hi = starts[start + block] if start + block < len(unique) else len(users)
         with torch.no_grad():
-            scores = torch.as_tensor(scorer(batch), dtype=torch.float32)
-        row = torch.from_numpy(np.searchsorted(batch, users[lo:hi]))
-        true = scores[row, torch.from_numpy(movies[lo:hi])]
+            scores = torch.as_tensor(scorer(batch)).float()
+        row = as_index(np.searchsorted(batch, users[lo:hi]), scores.device)
+        true = scores[row, as_index(movies[lo:hi], scores.device)]
         rank = (scores[row] >= true[:, None]).sum(dim=1) - 1  # others scoring at least as high
         for k in ks:
             hits[k] += int((rank < k).sum())
     return {f"factorized_top_{k}": hits[k] / len(users) for k in ks}
+
+
+def _pair_keys(matrix: sp.csr_matrix) -> np.ndarray:
+    """user * n_movies + movie of every entry of a users x movies CSR, ascending."""
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    return rows * matrix.shape[1] + matrix.indices.astype(np.int64)
+
+
+def _is_relevant(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each (user * n_movies + movie) key is among the sorted held-out keys."""
+    found = np.searchsorted(sorted_keys, keys).clip(max=max(len(sorted_keys) - 1, 0))
+    return sorted_keys[found] == keys if len(sorted_keys) else np.zeros(keys.shape, bool)
 
 
 def _blocks(n: int, block: int, progress: bool, description: str) -> Iterator[int]:

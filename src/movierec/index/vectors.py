@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from movierec.devices import to_numpy
 from movierec.errors import ConfigError
 from movierec.models import ImplicitFactors, MatrixFactorization, Scorer, TwoTower
 
@@ -24,10 +25,10 @@ def movie_index_vectors(model: Scorer) -> np.ndarray:
     [n_movies, d + 2], the movie embedding, then its bias, then 1."""
     dot = _require_dot_model(model)
     if isinstance(dot, TwoTower | ImplicitFactors):
-        return dot.movie_vectors().numpy()
+        return to_numpy(dot.movie_vectors())
     q = dot.movie.embedding.weight
     bias = dot.movie.bias.weight if dot.movie.bias is not None else q.new_zeros((len(q), 1))
-    return torch.cat([q, bias, q.new_ones((len(q), 1))], dim=1).numpy()
+    return to_numpy(torch.cat([q, bias, q.new_ones((len(q), 1))], dim=1))
 
 
 @torch.no_grad()
@@ -38,9 +39,9 @@ def user_query_vectors(model: Scorer, users: torch.Tensor) -> np.ndarray:
     iALS/BPR: the user factors."""
     dot = _require_dot_model(model)
     if isinstance(dot, TwoTower):
-        return dot.user(users).numpy()
+        return to_numpy(dot.user(users))
     if isinstance(dot, ImplicitFactors):
-        return dot.user.weight[users].numpy()
+        return to_numpy(dot.user.weight[users])
     p = dot.user.embedding.weight[users]
     bias = dot.user.bias.weight[users] if dot.user.bias is not None else p.new_zeros((len(p), 1))
-    return torch.cat([p, p.new_ones((len(p), 1)), bias], dim=1).numpy()
+    return to_numpy(torch.cat([p, p.new_ones((len(p), 1)), bias], dim=1))

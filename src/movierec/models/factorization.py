@@ -2,7 +2,9 @@
 
 One class serves the "dot", "biased-mf" and "biased-mf-bce" presets. It also carries a
 no-autograd gradient path (`manual_gradients`): on small data sets per-step autograd
-overhead dominates, and the gradients of a dot product are cheap to write down.
+overhead dominates, and the gradients of a dot product are cheap to write down. With
+optimizer "per_rating_adagrad" (the dot and biased-mf presets) it trains in a compiled
+per-rating loop instead (training/mf_kernel.py), which writes into these tables in place.
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ class ImplicitFactors(HistoryRanker):
         return Scorer.similar_movie_scores(self, movies)
 
     def users_changed(self, rows: torch.Tensor) -> None:
-        self.user.weight[rows] = self.fold_in_vectors(self.interactions(rows.cpu().numpy()))
+        solved = self.fold_in_vectors(self.interactions(rows.cpu().numpy()))
+        self.user.weight[rows.to(solved.device)] = solved
 
     def add_users(self, n: int) -> None:
         """New rows start as the fold-in of an empty history."""

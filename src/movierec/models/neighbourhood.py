@@ -94,7 +94,7 @@ class ItemNeighbourhood(RatingModel):
             support = (common - 1.0).clamp(min=0.0)
             similarity = products / norms.sqrt().clamp(min=1e-12) * support / (support
                                                                                + self.shrink)
-            rows = torch.arange(block.stop - block.start)
+            rows = torch.arange(block.stop - block.start, device=residuals.device)
             similarity[rows, rows + start] = -math.inf  # a movie is not its own neighbour
             top = similarity.topk(kept, dim=1)
             self.movie.similarity[block] = top.values.clamp(min=0.0)  # only positives count

@@ -35,7 +35,8 @@ class Popularity(HistoryRanker):
         """Co-occurrence: how many users rated both movies."""
         x = self.interactions()
         columns = x[:, movies.cpu().numpy()]
-        return torch.from_numpy(np.asarray((columns.T @ x).todense(), dtype=np.float32))
+        counts = np.asarray((columns.T @ x).todense(), dtype=np.float32)
+        return torch.from_numpy(counts).to(self.counts.value.device)
 
     def parts(self) -> dict[str, nn.Module]:
         return {"user": self.history, "movie": self.counts}

@@ -65,10 +65,12 @@ class Preset:
         return sorted(p for p in params if p not in ("self", *_SHAPE_ARGS))
 
 
-# Fast factorisation training: big batches, Adam with a large epsilon (which damps the
-# updates of rarely seen rows, a regulariser tuned on ml-100k), one-cycle, early stopping.
-_FAST_MF_TRAINING = {"epochs": 20, "batch_size": 4096, "lr": 0.03, "optimizer": "adam",
-                     "adam_eps": 1e-4, "lr_schedule": "onecycle", "patience": 4, "num_threads": 1}
+# Fast factorisation training: Adagrad stepped after every rating by a compiled loop
+# (training/mf_kernel.py), early stopping; lr and the presets' l2 chosen on validation
+# carves of the ml-100k u1..u5 training parts. batch_size serves the batched loop that
+# another optimizer (or an accelerator) trains with.
+_PER_RATING_MF_TRAINING = {"epochs": 20, "batch_size": 4096, "optimizer": "per_rating_adagrad",
+                           "lr_schedule": "none", "patience": 4, "num_threads": 1}
 
 # Full-batch autoencoders: one L-BFGS step (5 iterations) per epoch, the best validation
 # epoch kept (AutoRec and Sparse-FC papers' optimiser, epochs from their validation curves).
@@ -86,14 +88,14 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            "Dot-product MF with l2 on the embeddings, no biases (Keras 'collaborative filtering "
            "with embeddings' tutorials).",
            _frozen({"dim": 64, "biases": False, "global_bias": False, "sigmoid_range": False,
-                    "l2": 0.05, "init_std": 0.1}),
-           _frozen(_FAST_MF_TRAINING)),
+                    "l2": 0.1, "init_std": 0.1}),
+           _frozen({**_PER_RATING_MF_TRAINING, "lr": 0.07})),
     Preset("biased-mf", MatrixFactorization,
            "Dot + user/movie biases + global bias, sigmoid range (fastai collab_learner "
            "y_range); the default model.",
            _frozen({"dim": 32, "biases": True, "global_bias": True, "sigmoid_range": True,
                     "range_margin": 0.5, "l2": 0.07, "init_std": 0.01}),
-           _frozen(_FAST_MF_TRAINING)),
+           _frozen({**_PER_RATING_MF_TRAINING, "lr": 0.03})),
     Preset("biased-mf-bce", MatrixFactorization,
            "Keras 'RecommenderNet' (keras-io collaborative_filtering_movielens): embeddings + "
            "biases, sigmoid, binary cross-entropy on min-max scaled ratings. The tutorial's "

@@ -114,7 +114,7 @@ class RankingBlend(Scorer):
 
     def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
         return self.combine([standardised(m.similar_movie_scores(movies))
-                             for m in self.member_models])
+                             .to(self.blend_weights.device) for m in self.member_models])
 
     def roles(self) -> dict[str, str | None]:
         named = " + ".join(f"{w:.2f} {n}" for w, n in

@@ -43,8 +43,8 @@ class RetrieveThenRank(RankingBlend):
         retriever, ranker = self.member_models
         proposed = retriever.score(users).clone()
         seen = ranker.interactions(users.cpu().numpy()).tocoo()  # type: ignore[operator]
-        seen_at = (torch.from_numpy(seen.row.astype(np.int64)),
-                   torch.from_numpy(seen.col.astype(np.int64)))
+        seen_at = (torch.from_numpy(seen.row.astype(np.int64)).to(proposed.device),
+                   torch.from_numpy(seen.col.astype(np.int64)).to(proposed.device))
         proposed[seen_at] = -torch.inf
         chosen = torch.topk(proposed, min(self.candidates, self.n_movies), dim=1).indices
         ranked = ranker.score(users)

@@ -1,7 +1,8 @@
 """Save and load a Recommender as plain files: JSON config, safetensors arrays, parquet titles.
 
-No pickle: a folder loads on CPU without the training data, and a format version guards
-against reading a layout this code does not understand. A save replaces only what is its
+No pickle: a folder loads on any device (weights are saved from the CPU) without the
+training data, and a format version guards against reading a layout this code does not
+understand. A save replaces only what is its
 own: a folder that is recognisably a movierec model, and in it only the entries in `OWNED`
 (a report/ or loss_curve.png beside them stays). A load checks every file (keys and types,
 integrity, shapes, finite values) and reports the first problem as one `ModelFormatError`
@@ -30,6 +31,7 @@ from safetensors.torch import load_file as load_tensors
 from safetensors.torch import save_file as save_tensors
 
 from movierec.data import IdMap, SeenMovies
+from movierec.devices import resolve_device
 from movierec.errors import ConfigError, ModelFormatError, OverwriteRefusedError
 from movierec.evaluate import DampedBias
 from movierec.models import Scorer, get_preset, model_from_config
@@ -117,7 +119,7 @@ def _write_files(rec: Recommender, model: Scorer, folder: Path) -> None:
         "rater": rec.rater.preset if rec.rater is not None else None,
     }
     (folder / CONFIG).write_text(json.dumps(config, indent=2))
-    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_tensors(weights, str(folder / WEIGHTS))
     fb = rec.fallback
     save_arrays({
@@ -151,11 +153,16 @@ def _swap_owned(staging: Path, path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- loading
-def load_recommender(path: Path) -> Recommender:
-    """Rebuild a Recommender from a folder written by `save_recommender`."""
+def load_recommender(path: Path, device: str | torch.device = "cpu") -> Recommender:
+    """Rebuild a Recommender from a folder written by `save_recommender`, its model (and
+    rater) on `device`, where fold-in and further fits then train too."""
+    device = resolve_device(device)
     config_file = path / CONFIG
     config = _read_config(config_file)
     rec = _rebuild(config, config_file)
+    if "device" in rec.train_options or device.type != "cpu":
+        rec.train_options = {**rec.train_options, "device": str(device)}
+    rec.train_config = rec.train_config.replace(device=str(device))
     rec.model = _load_model(config, path)
     rec.user_ids = _id_map(config["user_ids"], "user", config_file)
     rec.movie_ids = _id_map(config["movie_ids"], "movie", config_file)
@@ -172,13 +179,14 @@ def load_recommender(path: Path) -> Recommender:
     if (path / HISTORY).exists():
         rec.history = _read_history(path / HISTORY)
     if config["rater"] is not None:
-        rec.rater = load_recommender(path / RATER)
+        rec.rater = load_recommender(path / RATER, device)
         if rec.rater.preset != config["rater"]:
             raise ModelFormatError(f"{path / RATER / CONFIG} holds preset "
                                    f"{rec.rater.preset!r}, but {config_file} names rater "
                                    f"{config['rater']!r}")
     if (path / INDEX).exists():
         rec.index = _read_index(path / INDEX, rec.model)
+    rec.model.to(device)
     return rec
 
 

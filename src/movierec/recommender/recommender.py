@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -21,6 +21,7 @@ from movierec.data import (
     top_k_unseen,
     validate_ratings,
 )
+from movierec.devices import as_index, model_device, to_numpy
 from movierec.errors import ConfigError, DataFormatError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
 from movierec.models import (
@@ -34,6 +35,7 @@ from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
     from movierec.coldstart import Preferences
+    from movierec.data.columnar import RatingSource
     from movierec.index import MovieIndex
 
 log = logging.getLogger(__name__)
@@ -97,12 +99,18 @@ class Recommender:
         self.rater: Recommender | None = None
 
     # ----------------------------------------------------------------- training
-    def fit(self, ratings: pd.DataFrame, validation: pd.DataFrame | None = None, *,
+    def fit(self, ratings: RatingSource, validation: pd.DataFrame | None = None, *,
             movies: pd.DataFrame | None = None, users: pd.DataFrame | None = None,
             train_parts: Sequence[str] | None = None,
-            continue_training: bool = False) -> Recommender:
-        """Train on canonical ratings; carves its own validation split when none is given.
+            continue_training: bool = False, engine: str = "auto") -> Recommender:
+        """Train on canonical ratings (a DataFrame, a pyarrow Table or a parquet file path);
+        carves its own validation split when none is given.
 
+        `engine="auto"` trains inputs of `at_scale.COLUMNAR_ROWS` (2M) ratings or more on the
+        columnar path when the preset is a rating model trained on minibatches: int32
+        columns instead of a validated frame and tensors, the compiled kernel for
+        factorisation presets, every epoch kept, a fresh model each time (see
+        recommender/at_scale.py). "columnar" asks for that path at any size, "frame" never.
         `movies` (genres, year) and `users` (demographics) feed the towers of presets that
         read side features (two-tower). Retrieval presets, whose scores are not ratings,
         train on every given rating without a validation split.
@@ -112,10 +120,16 @@ class Recommender:
         `train_config.lr`), appending to `history` with the epoch numbers following on; the
         rater, if any, is left as it is.
         """
-        scale = self.model.rating_range if self.model is not None else self.rating_range
-        ratings = validate_ratings(ratings, source="ratings passed to fit()", rating_range=scale)
+        from movierec.recommender.at_scale import fit_columnar, frame_input, takes_columnar_path
+
         if movies is not None:
             self.movies = movies.set_index("movie_id", drop=False)
+        refit = train_parts is not None or continue_training
+        if takes_columnar_path(self, ratings, engine, refit=refit):
+            return fit_columnar(self, ratings, validation)
+        ratings, source = frame_input(ratings)
+        scale = self.model.rating_range if self.model is not None else self.rating_range
+        ratings = validate_ratings(ratings, source=source, rating_range=scale)
         if train_parts is not None and self.model is None:
             raise NotFittedError("fit(train_parts=...) retrains a fitted model; call fit() first")
         if continue_training:
@@ -139,15 +153,17 @@ class Recommender:
             self.fallback = DampedBias().fit(given)
             every = self._tensors(given)
             if carved:  # models that read ratings when they score now see all of them
-                self.model.observe_ratings(every.users, every.movies, every.ratings,
-                                           every.timestamps)
+                on_device = every.to(model_device(self.model))
+                self.model.observe_ratings(on_device.users, on_device.movies,
+                                           on_device.ratings, on_device.timestamps)
             self.seen = SeenMovies.from_indices(every.users.numpy(), every.movies.numpy(),
                                                 len(self.user_ids), len(self.movie_ids))
             if self.rater_preset is not None and not continue_training:
                 self.rater = Recommender(str(self.rater_preset), seed=self.seed,
                                          rating_range=self.model.rating_range,
                                          validation_fraction=self.validation_fraction,
-                                         progress=self.train_config.progress)
+                                         progress=self.train_config.progress,
+                                         device=self.train_config.device)
                 self.rater.fit(given, movies=movies, users=users)
         return self
 
@@ -276,8 +292,9 @@ class Recommender:
         if known.any():
             with torch.no_grad():
                 model.eval()
-                result[known] = model.predict(torch.from_numpy(users[known]),
-                                              torch.from_numpy(movies[known])).numpy()
+                device = model_device(model)
+                result[known] = to_numpy(model.predict(as_index(users[known], device),
+                                                       as_index(movies[known], device)))
         if not known.all():
             low, high = model.rating_range
             guess = self._require(self.fallback).predict(pairs[~known])
@@ -301,8 +318,9 @@ class Recommender:
         movies = self.movie_ids.to_index(_pair_ids(pairs, "movie_id"))
         with torch.no_grad():
             model.eval()
-            logits = model(torch.from_numpy(users), torch.from_numpy(movies))
-            probabilities = torch.softmax(logits.double(), dim=1).numpy()
+            device = model_device(model)
+            logits = model(as_index(users, device), as_index(movies, device))
+            probabilities = to_numpy(torch.softmax(logits.double(), dim=1))
         return pd.DataFrame(probabilities, index=pairs.index, columns=list(model.rating_values))
 
     def recommend(self, user_id: int, k: int = 10, *, exclude_seen: bool = True,
@@ -360,7 +378,7 @@ class Recommender:
         model = self._require_model()
         with torch.no_grad():
             model.eval()
-            scores = model.score(torch.from_numpy(users))
+            scores = model.score(as_index(users, model_device(model)))
         seen = self._require(self.seen) if exclude_seen else None
         return top_k_unseen(scores, k, seen=seen, users=users, allowed=allowed)
 
@@ -371,6 +389,27 @@ class Recommender:
         user or movie the model does not know are left out, and counted in "n_test"."""
         from movierec.evaluate.ranking import ranking_metrics
 
+        users, movies, scorer = self._test_rows(test)
+        result = ranking_metrics(scorer, users, movies, len(self.movie_ids),
+                                 seen=self.seen, ks=ks, progress=progress)
+        return {**result, "n_test": len(users)}
+
+    def factorized_top_k(self, test: pd.DataFrame,
+                         ks: Sequence[int] = (1, 5, 10, 50, 100)) -> dict[str, float]:
+        """TensorFlow Recommenders' FactorizedTopK accuracy ("factorized_top_{k}"): the share
+        of `test`'s (user_id, movie_id) rows whose movie is among the user's k best-scored
+        movies of the whole catalogue, movies rated in training included, as TFRS counts
+        them; rows whose user or movie the model does not know are left out, and counted
+        in "n_test". Meaningless for presets that score only candidates (retrieve-rank)."""
+        from movierec.evaluate.ranking import factorized_top_k_accuracy
+
+        users, movies, scorer = self._test_rows(test)
+        return {**factorized_top_k_accuracy(scorer, users, movies, ks=ks), "n_test": len(users)}
+
+    def _test_rows(self, test: pd.DataFrame
+                   ) -> tuple[np.ndarray, np.ndarray, Callable[[np.ndarray], torch.Tensor]]:
+        """The user and movie indices of `test`'s rows the model knows, and a scorer of
+        blocks of user indices for the evaluation functions."""
         model = self._require_model()
         users = self._require(self.user_ids).to_index(test["user_id"].to_numpy(),
                                                       missing="negative")
@@ -381,11 +420,9 @@ class Recommender:
 
         def scorer(block: np.ndarray) -> torch.Tensor:
             with torch.no_grad():
-                return model.eval().score(torch.from_numpy(block))
+                return model.eval().score(as_index(block, model_device(model)))
 
-        result = ranking_metrics(scorer, users[known], movies[known], len(self.movie_ids),
-                                 seen=self.seen, ks=ks, progress=progress)
-        return {**result, "n_test": int(known.sum())}
+        return users[known], movies[known], scorer
 
     def movie_scores(self, user_id: int) -> pd.Series:
         """The model's score of every movie for a known user (index movie_id), seen
@@ -394,7 +431,7 @@ class Recommender:
         user = self._require(self.user_ids).to_index([user_id])
         with torch.no_grad():
             model.eval()
-            scores = model.score(torch.from_numpy(user))[0].cpu().numpy()
+            scores = to_numpy(model.score(as_index(user, model_device(model)))[0])
         return pd.Series(scores, index=self.movie_ids.ids, name="score")
 
     def build_index(self, kind: str = "exact", **params: object) -> MovieIndex:
@@ -410,15 +447,17 @@ class Recommender:
         from movierec.index import user_query_vectors
 
         model = self._require_model()
-        query = user_query_vectors(model, torch.tensor([user]))
+        device = model_device(model)
+        query = user_query_vectors(model, as_index([user], device))
         exclude = [self._require(self.seen).movies_of(user)] if exclude_seen else None
         positions, products = self.index.search(query, k, exclude=exclude)
         found = positions[0] >= 0
         positions, scores = positions[0][found], products[0][found]
         if model.predicts_ratings:  # MF: report the predicted rating, not the inner product
             with torch.no_grad():
-                scores = model.predict(torch.full((len(positions),), user),
-                                       torch.from_numpy(positions)).numpy()
+                scores = to_numpy(model.predict(torch.full((len(positions),), user,
+                                                           device=device),
+                                                as_index(positions, device)))
         return self._movie_frame(positions, scores)
 
     def popular(self, k: int = 10) -> pd.DataFrame:
@@ -436,7 +475,8 @@ class Recommender:
         movie = int(self._require(self.movie_ids).to_index(movie_id))
         with torch.no_grad():
             model.eval()
-            scores = model.similar_movie_scores(torch.tensor([movie]))[0].clone()
+            scores = model.similar_movie_scores(as_index([movie], model_device(model)))[0]
+            scores = scores.clone()
         scores[movie] = -torch.inf
         positions, values = top_k_unseen(scores[None], k)
         found = positions[0] >= 0
@@ -448,16 +488,17 @@ class Recommender:
         model = self._require_model()
         _check_k(k)
         movie = int(self._require(self.movie_ids).to_index(movie_id))
-        n_users = len(self.user_ids)
+        n_users, device = len(self.user_ids), model_device(model)
+        every_user = torch.arange(n_users, device=device)
         with torch.no_grad():
             model.eval()
             if model.predicts_ratings:
-                scores = model.predict(torch.arange(n_users), torch.full((n_users,), movie))
+                scores = model.predict(every_user, torch.full((n_users,), movie, device=device))
             else:
                 scores = torch.cat([model.score(users)[:, movie]
-                                    for users in torch.arange(n_users).split(block)])
+                                    for users in every_user.split(block)])
         if exclude_seen:
-            scores[torch.from_numpy(self._require(self.seen).users_of(movie)).long()] = -torch.inf
+            scores[as_index(self._require(self.seen).users_of(movie), device)] = -torch.inf
         positions, values = top_k_unseen(scores[None], k)
         found = positions[0] >= 0
         return pd.DataFrame({"user_id": self.user_ids.to_raw(positions[0][found]),
@@ -469,7 +510,7 @@ class Recommender:
         if kind not in ("user", "movie"):
             raise ConfigError(f"kind must be 'user' or 'movie', got {kind!r}")
         with torch.no_grad():
-            vectors = (model.user_vectors() if kind == "user" else model.movie_vectors()).numpy()
+            vectors = to_numpy(model.user_vectors() if kind == "user" else model.movie_vectors())
         ids = self.user_ids if kind == "user" else self.movie_ids
         frame = pd.DataFrame(vectors, columns=[f"d{i}" for i in range(vectors.shape[1])])
         frame.insert(0, f"{kind}_id", ids.ids)
@@ -566,11 +607,12 @@ class Recommender:
         return save_recommender(self, Path(path))
 
     @classmethod
-    def load(cls, path: str | Path) -> Recommender:
-        """Load a folder written by `save`, on CPU, without the training data."""
+    def load(cls, path: str | Path, device: str = "cpu") -> Recommender:
+        """Load a folder written by `save`, without the training data, onto `device`
+        (whatever device it was trained on); fold-in and further fits train there too."""
         from movierec.recommender.artifacts import load_recommender
 
-        return load_recommender(Path(path))
+        return load_recommender(Path(path), device)
 
     def _require_model(self) -> Scorer:
         if self.model is None:

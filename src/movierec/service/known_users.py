@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from movierec.devices import as_index, model_device, to_numpy
 from movierec.errors import ConfigError
 from movierec.index import movie_index_vectors, user_query_vectors
 from movierec.models import MatrixFactorization
@@ -35,7 +36,8 @@ class KnownUserScorer:
         model = rec.model
         if not isinstance(model, MatrixFactorization):
             raise ConfigError(f"no numpy copy for a {type(model).__name__}")
-        self.queries = user_query_vectors(model, torch.arange(n_users)).copy()
+        every_user = torch.arange(n_users, device=model_device(model))
+        self.queries = user_query_vectors(model, every_user).copy()
         self.items = movie_index_vectors(model).copy()
         self.to_ratings = rating_transform(model)
         seen = rec.seen.matrix
@@ -71,7 +73,7 @@ class KnownUserScorer:
     def _check(self, model: MatrixFactorization, n_users: int) -> None:
         users = np.linspace(0, n_users - 1, min(n_users, CHECKED_USERS)).astype(np.int64)
         with torch.no_grad():
-            want = model.score(torch.from_numpy(users)).numpy()
+            want = to_numpy(model.score(as_index(users, model_device(model))))
         got = self.to_ratings(self.queries[users] @ self.items.T)
         worst = float(np.abs(got - want).max(initial=0.0))
         if worst > TOLERANCE:

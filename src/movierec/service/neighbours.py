@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from movierec.data import top_k_unseen
+from movierec.devices import as_index, model_device, to_numpy
 from movierec.models import Scorer
 from movierec.recommender import Recommender
 
@@ -33,7 +34,7 @@ class VectorNeighbours:
 
     def __init__(self, rec: Recommender) -> None:
         with torch.no_grad():
-            vectors = rec.model.movie_vectors().numpy().astype(np.float32, copy=True)
+            vectors = to_numpy(rec.model.movie_vectors()).astype(np.float32, copy=True)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.unit = vectors / np.where(norms > 0, norms, 1.0)
 
@@ -73,8 +74,9 @@ class ScoreNeighbours:
     def _scores(self, rows: list[int]) -> np.ndarray:
         with self.lock, torch.no_grad():
             self.rec.model.eval()
-            scores = self.rec.model.similar_movie_scores(torch.tensor(rows, dtype=torch.long))
-            return scores.cpu().numpy().astype(np.float32)
+            model = self.rec.model
+            scores = model.similar_movie_scores(as_index(rows, model_device(model)))
+            return to_numpy(scores).astype(np.float32)
 
 
 def movie_neighbours(rec: Recommender, lock: threading.Lock

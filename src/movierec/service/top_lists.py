@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from movierec.data import top_k_unseen
+from movierec.devices import as_index, model_device
 from movierec.recommender import Recommender
 
 TOP_N = 200  # movies kept per user overall
@@ -62,7 +63,7 @@ class KnownUserLists:
             model.eval()
             for start in range(0, n_users, BLOCK):
                 users = np.arange(start, min(start + BLOCK, n_users))
-                scores = model.score(torch.from_numpy(users))
+                scores = model.score(as_index(users, model_device(model)))
                 for genre, mask in masks.items():
                     rows, values = top_k_unseen(scores, sizes[genre], seen=rec.seen,
                                                 users=users, allowed=mask)

@@ -8,7 +8,7 @@ from typing import Any
 
 from movierec.errors import ConfigError
 
-OPTIMIZERS = ("adagrad", "adam", "adamw", "lbfgs", "sgd",
+OPTIMIZERS = ("adagrad", "adam", "adamw", "lbfgs", "per_rating_adagrad", "sgd",
               "sparse_adam", "sparse_sgd")
 LR_SCHEDULES = ("cosine", "none", "onecycle")
 
@@ -22,7 +22,10 @@ class TrainConfig:
     machines). "lbfgs" is for full-batch models (autoencoders): each epoch is one L-BFGS step
     of up to `lbfgs_iterations` iterations with a strong-Wolfe line search.
     `member_processes`: processes an ensemble fits its members in (None: one per CPU core,
-    1: one after another in this process); CPU only, GPU members train one after another."""
+    1: one after another in this process); CPU only, GPU members train one after another.
+    "per_rating_adagrad" (factorisation presets only): Adagrad stepped after every rating by
+    a compiled loop on the CPU, at a constant `lr`, on `num_threads` threads (None: every
+    core); `batch_size` is unused there, and on an accelerator it trains as batched Adagrad."""
 
     epochs: int = 10
     batch_size: int = 1024
@@ -56,6 +59,9 @@ class TrainConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             problems.append(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)} "
                             f"(got {self.lr_schedule!r})")
+        if self.optimizer == "per_rating_adagrad" and self.lr_schedule != "none":
+            problems.append(f"optimizer 'per_rating_adagrad' steps at a constant rate: "
+                            f"lr_schedule must be 'none' (got {self.lr_schedule!r})")
         if self.patience is not None and self.patience < 1:
             problems.append(f"patience must be >= 1 or None (got {self.patience})")
         if self.num_threads is not None and self.num_threads < 1:

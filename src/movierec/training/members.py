@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from movierec.devices import model_device
 from movierec.models.base import RatingModel
 from movierec.models.presets import build_model
 from movierec.training.config import TrainConfig
@@ -59,8 +60,9 @@ def fit_member(job: MemberJob) -> MemberResult:
     epochs = history.best_epoch or len(history.records)
     predictions = None
     if job.validation is not None and len(job.validation):
+        validation = job.validation.to(model_device(member))
         with torch.no_grad():
-            predictions = member.predict(job.validation.users, job.validation.movies)
+            predictions = member.predict(validation.users, validation.movies)
     seconds = history.train_seconds
     if job.refit_on is not None:
         more = job.refit_epochs

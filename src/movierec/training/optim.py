@@ -56,6 +56,7 @@ def build_optimizer(params: Sequence[nn.Parameter], config: TrainConfig,
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
+    # "adagrad", and "per_rating_adagrad" where the compiled per-rating loop does not run
     return torch.optim.Adagrad(params, lr=config.lr, weight_decay=config.weight_decay)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from movierec.data import SeenMovies
+from movierec.devices import as_index, model_device, to_numpy
 from movierec.evaluate.ranking import ranking_metrics
 from movierec.models.ranking_blend import RankingBlend
 from movierec.training.config import TrainConfig
@@ -32,6 +33,7 @@ def fit_ranking_members(model: RankingBlend, train: RatingTensors,
     `val_ndcg`), one per member refit on all of `train`. With fixed weights the members
     fit once, on all of `train`."""
     history = History(n_train=len(train))
+    model.to(config.device)  # the blend's weights beside its members' scores
     candidates = model.candidate_weights()
     if len(candidates) == 1:
         _fit_members(model, train, config, history)
@@ -39,8 +41,8 @@ def fit_ranking_members(model: RankingBlend, train: RatingTensors,
         history.best_epoch = len(history.records)
         return history
     if validation is None or len(validation) == 0:
-        held = torch.from_numpy(holdout_mask(train.users.numpy(), model.validation_fraction,
-                                             config.seed))
+        held = torch.from_numpy(holdout_mask(to_numpy(train.users), model.validation_fraction,
+                                             config.seed)).to(train.users.device)
         part, validation = train.take(~held), train.take(held)
     else:
         part = train
@@ -78,25 +80,26 @@ def _choose_weights(model: RankingBlend, part: RatingTensors, validation: Rating
                     ) -> tuple[tuple[float, ...], float]:
     """The candidate with the best NDCG@10 on `validation` (seen = `part`); ties go to the
     first candidate."""
-    users = np.unique(validation.users.numpy())
+    val_users, val_movies = to_numpy(validation.users), to_numpy(validation.movies)
+    users = np.unique(val_users)
     if len(users) > MAX_VALIDATION_USERS:
         users = np.sort(np.random.default_rng(seed).choice(users, MAX_VALIDATION_USERS,
                                                            replace=False))
-    keep = np.isin(validation.users.numpy(), users)
+    keep = np.isin(val_users, users)
     row_of = np.full(model.n_users, -1)
     row_of[users] = np.arange(len(users))
     with torch.no_grad():
         model.eval()
         scores = [torch.cat(block) for block in zip(
-            *(model.member_scores(torch.from_numpy(b)) for b in np.array_split(
+            *(model.member_scores(as_index(b, model_device(model))) for b in np.array_split(
                 users, max(1, len(users) // 1024))), strict=True)]
-    seen = SeenMovies.from_indices(part.users.numpy(), part.movies.numpy(), model.n_users,
+    seen = SeenMovies.from_indices(to_numpy(part.users), to_numpy(part.movies), model.n_users,
                                    model.n_movies)
     best, best_ndcg = candidates[0], -1.0
     for weights in candidates:
         blended = model.combine(scores, torch.tensor(weights))
-        ndcg = ranking_metrics(lambda b, s=blended: s[torch.from_numpy(row_of[b])],
-                               validation.users.numpy()[keep], validation.movies.numpy()[keep],
+        ndcg = ranking_metrics(lambda b, s=blended: s[as_index(row_of[b], s.device)],
+                               val_users[keep], val_movies[keep],
                                model.n_movies, seen=seen, ks=(10,))["ndcg@10"]
         if ndcg > best_ndcg + 1e-12:
             best, best_ndcg = weights, ndcg

@@ -4,7 +4,6 @@ freezing, progress and history."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import math
 import time
@@ -19,10 +18,12 @@ from movierec.evaluate import metrics
 from movierec.models.base import RatingModel, Scorer
 from movierec.training.blending import cross_validated_l2, ridge_blend
 from movierec.training.config import TrainConfig
+from movierec.training.epoch_loop import run_epochs
 from movierec.training.freezing import UserRowGuard, frozen_except
 from movierec.training.history import EpochRecord, History
 from movierec.training.members import MemberJob, MemberResult, run_member_jobs
 from movierec.training.optim import build_optimizer, build_schedule
+from movierec.training.per_rating import PerRatingEpochs, takes_per_rating_path
 from movierec.training.progress import TrainingProgress
 from movierec.training.ranking_members import fit_ranking_members
 from movierec.training.tasks import CrossEntropyTask, Task, task_for
@@ -103,7 +104,9 @@ class Trainer:
 
     Factorisation models with a closed-form gradient (`manual_gradients`) train without
     autograd, which removes most per-step overhead on small data; the result is the same
-    gradient (tested against autograd). The model's `training_regime` picks the loop:
+    gradient (tested against autograd). With optimizer "per_rating_adagrad" they step after
+    every rating in a compiled kernel (`per_rating.py`), inside the same epoch loop.
+    The model's `training_regime` picks the loop:
     "minibatch" (shuffled rating triples), "full_batch" (the model's `matrix_objective`,
     one L-BFGS step per epoch), "closed_form" (fitted by `observe_ratings` alone: one record,
     no epochs), "self_supervised" (rankers that define their own examples and loss:
@@ -157,51 +160,49 @@ class Trainer:
         validation = validation.to(cfg.device) if validation is not None else None
         model.observe_ratings(train.users, train.movies, train.ratings)
         full_batch = regime == "full_batch"
+        per_rating = takes_per_rating_path(model, cfg, self.task)
         batches = batch_slices(len(train), cfg.batch_size)
         batch_sizes = torch.tensor([b.stop - b.start for b in batches], dtype=torch.float64)
-        steps = 1 if full_batch else len(batches)
+        steps = 1 if full_batch or per_rating else len(batches)
         history = History(n_train=len(train))
         with (cpu_settings(cfg.cpu_threads),
               frozen_except(model, train_parts, trainable_user_rows) as (params, frozen, guard),
               _sparse_embeddings(model, sparse) as sparse_params,
               TrainingProgress(cfg.progress, cfg.epochs, steps) as progress):
-            optimizer = build_optimizer(params, cfg, sparse_params)
-            schedule = build_schedule(optimizer, cfg, cfg.epochs * steps)
-            best_rmse, best_state, stale = math.inf, None, 0
-            for epoch in range(1, cfg.epochs + 1):
-                progress.start_epoch(epoch)
+            if per_rating:
+                kernel = PerRatingEpochs(model, train, validation, cfg, generator, guard)
+                optimizer = schedule = None
+            else:
+                optimizer = build_optimizer(params, cfg, sparse_params)
+                schedule = build_schedule(optimizer, cfg, cfg.epochs * steps)
+
+            def train_epoch(epoch: int) -> tuple[float, float]:
                 model.train()
                 for name in frozen:  # frozen parts keep batch-norm statistics and no dropout
                     model.parts()[name].eval()
-                started = time.perf_counter()
-                if full_batch:
+                if per_rating:
+                    loss = kernel.run()
+                    progress.advance()
+                elif full_batch:
                     loss = self._run_full_batch_epoch(optimizer, progress)
                 else:
                     losses = self._run_epoch(train, generator, optimizer, schedule, guard,
                                              progress)
                     history.batch_losses.extend(losses.tolist())
                     loss = float(losses @ batch_sizes) / len(train)
-                seconds = time.perf_counter() - started
-                rmse, mae = rating_errors(model, validation) if validation else (None, None)
+                return loss, cfg.lr if optimizer is None else optimizer.param_groups[0]["lr"]
+
+            def errors() -> tuple[float | None, float | None, float | None]:
+                if not validation:
+                    return None, None, None
+                rmse, mae = (kernel.validation_errors() if per_rating
+                             else rating_errors(model, validation))
                 accuracy = (class_accuracy(model, self.task, validation)
-                            if validation and isinstance(self.task, CrossEntropyTask) else None)
-                record = EpochRecord(epoch, loss, rmse, mae, seconds,
-                                     optimizer.param_groups[0]["lr"], val_accuracy=accuracy)
-                history.records.append(record)
-                progress.end_epoch(record)
-                if rmse is None:
-                    continue
-                if rmse < best_rmse:
-                    best_rmse, best_state, stale = rmse, copy.deepcopy(model.state_dict()), 0
-                    history.best_epoch = epoch
-                else:
-                    stale += 1
-                    if cfg.patience is not None and stale >= cfg.patience:
-                        break
-            if best_state is not None:
-                model.load_state_dict(best_state)
-            else:
-                history.best_epoch = len(history.records)
+                            if isinstance(self.task, CrossEntropyTask) else None)
+                return rmse, mae, accuracy
+
+            run_epochs(model, history, progress, epochs=cfg.epochs, train_epoch=train_epoch,
+                       errors=errors, patience=cfg.patience)
         model.eval()
         return history
 
