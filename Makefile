@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist worksteal  # two workers: the suite is mostly one-thread work
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
