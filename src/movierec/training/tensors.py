@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -18,12 +19,12 @@ class RatingTensors:
     timestamps: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
-        self.users = torch.as_tensor(self.users, dtype=torch.long)
-        self.movies = torch.as_tensor(self.movies, dtype=torch.long)
-        self.ratings = torch.as_tensor(self.ratings, dtype=torch.float32)
+        self.users = _column(self.users, torch.long)
+        self.movies = _column(self.movies, torch.long)
+        self.ratings = _column(self.ratings, torch.float32)
         columns = [self.users, self.movies, self.ratings]
         if self.timestamps is not None:
-            self.timestamps = torch.as_tensor(self.timestamps, dtype=torch.long)
+            self.timestamps = _column(self.timestamps, torch.long)
             columns.append(self.timestamps)
         sizes = {len(column) for column in columns}
         if len(sizes) != 1:
@@ -51,3 +52,11 @@ class RatingTensors:
     def take(self, index: torch.Tensor) -> RatingTensors:
         """The rows at `index` (a permutation, a slice of one, or a mask)."""
         return self._apply(lambda column: column[index])
+
+
+def _column(values: object, dtype: torch.dtype) -> torch.Tensor:
+    """A tensor of `values`; a read-only numpy array (pandas' copy-on-write columns) is
+    copied, as torch cannot share memory it must not write."""
+    if isinstance(values, np.ndarray) and not values.flags.writeable:
+        values = values.copy()
+    return torch.as_tensor(values, dtype=dtype)
