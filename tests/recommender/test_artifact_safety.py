@@ -18,7 +18,7 @@ from safetensors.torch import load_file as load_tensors
 from safetensors.torch import save_file as save_tensors
 
 from movierec import Recommender
-from movierec.errors import ModelFormatError, OverwriteRefusedError
+from movierec.errors import ConfigError, ModelFormatError, OverwriteRefusedError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -273,3 +273,16 @@ def test_each_kind_of_damage_is_one_model_format_error_naming_the_file(saved, tm
     with pytest.raises(ModelFormatError, match=message) as info:
         Recommender.load(folder)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("broken", ["model", "rater"])
+def test_weights_holding_nan_are_refused_before_anything_is_written(ratings, tmp_path, broken):
+    rec = Recommender("ranking-blend", members=("ease", "popularity"), rater="biased-mf",
+                      epochs=1, progress=False).fit(ratings)
+    target = rec.rater.model if broken == "rater" else rec.model
+    name, weight = next((n, w) for n, w in target.state_dict().items()
+                        if w.is_floating_point() and w.numel())
+    weight.view(-1)[0] = float("nan")
+    with pytest.raises(ConfigError, match=f"{name}.*NaN"):
+        rec.save(tmp_path / "model")
+    assert list(tmp_path.iterdir()) == []

@@ -89,6 +89,9 @@ def save_recommender(rec: Recommender, path: Path) -> Path:
     rename, an existing model folder entry by entry (its other files untouched)."""
     model = rec._require_model()
     check_save_target(path)
+    for scorer in (model, rec.rater.model if rec.rater is not None else None):
+        if scorer is not None:
+            _check_finite(scorer, path)
     existing = path.is_dir()
     if not existing:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +105,16 @@ def save_recommender(rec: Recommender, path: Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone already when the save succeeded
     return path
+
+
+def _check_finite(model: Scorer, path: Path) -> None:
+    """A model whose training diverged (NaN or inf weights) is refused before anything is
+    written: it would load and serve NaN scores."""
+    for name, value in model.state_dict().items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ConfigError(f"not saved to {path}: {model.preset} weight {name!r} holds NaN "
+                              "or infinite values (training diverged); fit again with a lower "
+                              "lr and save then")
 
 
 def _write_files(rec: Recommender, model: Scorer, folder: Path) -> None:
