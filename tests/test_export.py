@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from movierec import Recommender
 from movierec.cli.app import app
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, OverwriteRefusedError
 from movierec.export import FORMATS, export_graphs, refusal
 from movierec.models import PRESETS
 
@@ -185,3 +185,20 @@ def test_export_command_refuses_item_knn_in_one_line_and_writes_nothing(ratings_
     assert len(lines) == 1 and lines[0].startswith("error: cannot export preset 'item-knn': ")
     assert "wrote" not in result.stdout and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_export_writes_only_into_an_empty_folder_or_an_earlier_export(ratings_factory, tmp_path):
+    rec = Recommender("biased-mf", progress=False, epochs=1).fit(ratings_factory())
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "manifest.json").write_text("my own notes")
+    with pytest.raises(OverwriteRefusedError, match="not an export folder"):
+        export_graphs(rec, mine, "torchscript")
+    assert [p.name for p in mine.iterdir()] == ["manifest.json"]
+    assert (mine / "manifest.json").read_text() == "my own notes"
+    out = tmp_path / "out"
+    first = export_graphs(rec, out, "torchscript")
+    again = export_graphs(rec, out, "torchscript")  # an earlier export is replaced in place
+    assert first == again
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["ids.json", "manifest.json", *(g["file"] for g in again["graphs"].values())])

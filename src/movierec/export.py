@@ -15,6 +15,9 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +28,7 @@ import torch
 from torch import nn
 
 from movierec.devices import model_device
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, OverwriteRefusedError
 from movierec.models.base import Scorer
 from movierec.models.ensemble import BlendedEnsemble
 from movierec.models.neighbourhood import ItemNeighbourhood
@@ -85,6 +88,7 @@ class TowerGraph(nn.Module):
         return nn.functional.embedding(index, self.vectors)
 
 
+MANIFEST = "manifest.json"
 # a graph's inputs: (name, how many indices it takes)
 Inputs = tuple[tuple[str, int], ...]
 
@@ -92,9 +96,11 @@ Inputs = tuple[tuple[str, int], ...]
 def export_graphs(rec: Recommender, out: Path, fmt: Format) -> dict[str, object]:
     """Write the graphs in `fmt` into `out`; returns the manifest (also saved as JSON).
 
-    ConfigError, with nothing written, for a model that cannot be exported faithfully."""
+    ConfigError, with nothing written, for a model that cannot be exported faithfully;
+    OverwriteRefusedError for an `out` that holds files an export did not write."""
     if fmt not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    check_export_target(out)
     model = rec._require_model().eval()
     if model_device(model).type != "cpu":  # the graphs are traced and checked on the CPU
         model = copy.deepcopy(model).cpu()
@@ -112,17 +118,47 @@ def export_graphs(rec: Recommender, out: Path, fmt: Format) -> dict[str, object]
     suffix = "onnx" if fmt == "onnx" else "pt"
     blobs = {name: _checked_graph(name, graph.eval(), inputs, fmt)
              for name, (graph, inputs) in graphs.items()}
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for name, blob in blobs.items():
-        (out / f"{name}.{suffix}").write_bytes(blob)
-        files[name] = {"file": f"{name}.{suffix}", "inputs": [n for n, _ in graphs[name][1]]}
-    (out / "ids.json").write_text(json.dumps({"user_ids": rec.user_ids.to_list(),
-                                              "movie_ids": rec.movie_ids.to_list()}))
+    files = {name: {"file": f"{name}.{suffix}", "inputs": [n for n, _ in graphs[name][1]]}
+             for name in blobs}
     manifest = {"format": fmt, "preset": rec.preset, "rating_range": list(model.rating_range),
                 "graphs": files, "ids": "ids.json"}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    contents = {f"{name}.{suffix}": blob for name, blob in blobs.items()}
+    contents["ids.json"] = json.dumps({"user_ids": rec.user_ids.to_list(),
+                                       "movie_ids": rec.movie_ids.to_list()}).encode()
+    contents[MANIFEST] = json.dumps(manifest, indent=2).encode()  # last: marks a whole export
+    _write_atomically(out, contents)
     return manifest
+
+
+def check_export_target(out: Path) -> None:
+    """Refuse, before any work, an `out` that is not a missing path, an empty folder or an
+    earlier export (its manifest.json names graphs): an export replaces only its own files."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.is_dir() and (not any(out.iterdir()) or _is_export(out)):
+        return
+    raise OverwriteRefusedError(f"{out} exists and is not an export folder (no {MANIFEST} "
+                                "naming graphs); refusing to write into it: choose another folder")
+
+
+def _is_export(folder: Path) -> bool:
+    try:
+        return "graphs" in json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _write_atomically(out: Path, contents: dict[str, bytes]) -> None:
+    """Each file written under a temporary folder beside `out`, then renamed into it."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".exporting.", dir=out))
+    try:
+        for name, blob in contents.items():
+            (staging / name).write_bytes(blob)
+        for name in contents:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _checked_graph(name: str, graph: nn.Module, inputs: Inputs, fmt: Format) -> bytes:
