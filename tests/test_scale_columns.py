@@ -56,11 +56,15 @@ def test_carve_matches_the_frame_paths_rule(ratings):
     sparse = pd.concat([sparse, ratings[ratings["user_id"] == 7].head(1)])  # one rating
     sparse = sparse.sort_values("user_id", kind="stable")
     train, validation = RatingColumns.from_frame(sparse).carve(0.3, seed=2)
-    rec = Recommender("biased-mf", validation_fraction=0.3, seed=2)
-    frame_train, frame_val = rec._carve_validation(sparse.reset_index(drop=True))
-    np.testing.assert_array_equal(validation.rows, frame_val.index.to_numpy())
-    assert len(train) == len(frame_train)
+    rec = Recommender("biased-mf", validation_fraction=0.3, seed=2, epochs=1, progress=False)
+    rec.fit(sparse, engine="frame")
+    frame_held = rec._validation_mask(rec._tensors(sparse))  # the rows the frame path held out
+    np.testing.assert_array_equal(validation.rows, np.flatnonzero(frame_held))
+    assert len(train) == len(sparse) - frame_held.sum()
     assert 7 not in validation.user_ids.ids[validation.gather().users]  # its one rating trains
+    held = validation.gather()
+    rest = train.gather()
+    assert set(held.users) <= set(rest.users) and set(held.movies) <= set(rest.movies)
 
 
 def test_grouped_by_user_sorts_stably_only_when_needed(ratings):

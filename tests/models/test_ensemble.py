@@ -58,7 +58,7 @@ def test_refit_keeps_the_blend_and_retrains_members_on_validation_too(
 
     plain, refitted = fitted(False), fitted(True)
     torch.testing.assert_close(refitted.model.blend.weight, plain.model.blend.weight)
-    _, validation = plain._carve_validation(synthetic_ratings)
+    validation = synthetic_ratings[plain._validation_mask(plain._tensors(synthetic_ratings))]
     truth = validation["rating"].to_numpy()
 
     def val_rmse(rec: Recommender) -> float:

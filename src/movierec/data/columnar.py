@@ -84,14 +84,9 @@ class RatingColumns:
         """(train, validation) views by `Recommender.fit`'s rule: `holdout`'s draw, then the
         validation rows whose user or movie would have no training rating go back to train,
         so the model is scored only on ids it trained."""
-        picked = _draw_below(len(self), fraction, seed)
-        held = np.flatnonzero(picked)
         data = self.gather()
-        users, movies = data.users, data.movies
-        user_left = _counts(users, len(self.user_ids)) - _counts(users[held], len(self.user_ids))
-        movie_left = (_counts(movies, len(self.movie_ids))
-                      - _counts(movies[held], len(self.movie_ids)))
-        picked[held] = (user_left[users[held]] > 0) & (movie_left[movies[held]] > 0)
+        picked = validation_mask(data.users, data.movies, len(self.user_ids),
+                                 len(self.movie_ids), fraction, seed)
         return self.take(~picked), self.take(picked)
 
     def grouped_by_user(self) -> RatingColumns:
@@ -200,6 +195,19 @@ def _require_columns(name: str, names: list[str]) -> None:
     if missing:
         raise DataFormatError(f"{name}: missing column(s) {', '.join(missing)}; it has "
                               f"{', '.join(map(str, names))}")
+
+
+def validation_mask(users: np.ndarray, movies: np.ndarray, n_users: int, n_movies: int,
+                    fraction: float, seed: int) -> np.ndarray:
+    """`Recommender.fit`'s validation rows at every size: a `fraction` drawn at random
+    (rng(seed)), less those whose user or movie would have no training rating left, so a
+    model is scored only on ids it trained."""
+    picked = _draw_below(len(users), fraction, seed)
+    held = np.flatnonzero(picked)
+    user_left = _counts(users, n_users) - _counts(users[held], n_users)
+    movie_left = _counts(movies, n_movies) - _counts(movies[held], n_movies)
+    picked[held] = (user_left[users[held]] > 0) & (movie_left[movies[held]] > 0)
+    return picked
 
 
 def _draw_below(n: int, fraction: float, seed: int) -> np.ndarray:

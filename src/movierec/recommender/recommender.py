@@ -21,6 +21,7 @@ from movierec.data import (
     top_k_unseen,
     validate_ratings,
 )
+from movierec.data.columnar import validation_mask
 from movierec.devices import as_index, model_device, to_numpy
 from movierec.errors import ConfigError, DataFormatError, NotFittedError, UnknownIdError
 from movierec.evaluate import DampedBias
@@ -137,21 +138,22 @@ class Recommender:
         given = ratings
         if self.model is None:
             self._build(given, users)
-        carved = False
+        every = self._tensors(given)  # ids mapped once; the carve is a mask over these rows
+        train, val, carved = every, None, False
         if validation is not None:
-            validation = self._known_rows(validation)
+            val = self._tensors(self._known_rows(validation))
         elif self.model.predicts_ratings and self.validation_fraction > 0:
-            ratings, validation = self._carve_validation(ratings)
-            carved = True
-        train = self._tensors(ratings)
-        val = self._tensors(validation) if validation is not None else None
+            held = self._validation_mask(every)
+            train, val, carved = every.take(torch.from_numpy(~held)), every.take(
+                torch.from_numpy(held)), True
         trainer = Trainer(self._require_model(), self.train_config)
         history = trainer.fit(train, val, train_parts=train_parts)
         self.history = (self.history.continued(history) if continue_training and self.history
                         else history)
         if train_parts is None:  # everything passed in counts as seen, carved validation too
-            self.fallback = DampedBias().fit(given)
-            every = self._tensors(given)
+            self.fallback = DampedBias().fit_indexed(
+                every.users.numpy(), every.movies.numpy(), every.ratings.numpy(),
+                self.user_ids.ids, self.movie_ids.ids)
             if carved:  # models that read ratings when they score now see all of them
                 on_device = every.to(model_device(self.model))
                 self.model.observe_ratings(on_device.users, on_device.movies,
@@ -198,13 +200,10 @@ class Recommender:
                         "in the training ratings", int((~known).sum()), len(validation))
         return validation[known]
 
-    def _carve_validation(self, ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Random validation rows whose user and movie both stay in the training part."""
-        rng = np.random.default_rng(self.seed)
-        picked = rng.random(len(ratings)) < self.validation_fraction
-        train, val = ratings[~picked], ratings[picked]
-        known = val["user_id"].isin(train["user_id"]) & val["movie_id"].isin(train["movie_id"])
-        return pd.concat([train, val[~known]]), val[known]
+    def _validation_mask(self, rows: RatingTensors) -> np.ndarray:
+        """The carved validation rows of `rows` (the columnar path's rule, `validation_mask`)."""
+        return validation_mask(rows.users.numpy(), rows.movies.numpy(), len(self.user_ids),
+                               len(self.movie_ids), self.validation_fraction, self.seed)
 
     def _build(self, ratings: pd.DataFrame, users: pd.DataFrame | None) -> None:
         self.user_ids = IdMap.from_ids(ratings["user_id"].to_numpy(), kind="user")
