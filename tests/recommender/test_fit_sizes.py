@@ -109,6 +109,8 @@ def test_bad_input_names_the_file_column_or_value(ratings, tmp_path):
         Recommender("biased-mf", rating_range=(1, 4), **OPTIONS).fit(ratings, engine="columnar")
     with pytest.raises(DataFormatError, match=r"user_id holds \w*string values; ids must be"):
         rec.fit(ratings.astype({"user_id": str}), engine="columnar")
+    with pytest.raises(DataFormatError, match=r"a pyarrow Table or a parquet .*got list"):
+        rec.fit([(1, 2, 4.0)])
 
 
 def test_given_validation_drops_unknown_ids(ratings, caplog):

@@ -187,7 +187,10 @@ def count_rows(source: RatingSource) -> int:
     """How many ratings `source` holds, without reading a file's data."""
     if isinstance(source, str | Path):
         return open_parquet(source).metadata.num_rows
-    return len(source) if isinstance(source, pd.DataFrame) else source.num_rows
+    if isinstance(source, pd.DataFrame | pa.Table):
+        return len(source) if isinstance(source, pd.DataFrame) else source.num_rows
+    raise DataFormatError(f"ratings must be a DataFrame, a pyarrow Table or a parquet file "
+                          f"path, got {type(source).__name__}")
 
 
 def _require_columns(name: str, names: list[str]) -> None:

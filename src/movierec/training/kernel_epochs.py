@@ -22,8 +22,8 @@ from movierec.training.mf_kernel import (
     AdagradState,
     FactorTables,
     KernelSettings,
-    covers,
     mf_epoch,
+    trains,
 )
 from movierec.training.per_rating import DAMPING
 from movierec.training.progress import TrainingProgress
@@ -38,8 +38,7 @@ def takes_kernel_path(model: RatingModel, task: Task, device: torch.device,
                       processes: int) -> bool:
     """True for a model the kernel trains (`covers`: factorisation, MSE or BCE) with its own
     loss, in one process on the CPU."""
-    return (device.type == "cpu" and processes == 1 and covers(model)
-            and task.name == model.loss_name)
+    return device.type == "cpu" and processes == 1 and trains(model, task)
 
 
 def block_order(columns: RatingColumns, generator: torch.Generator,

@@ -180,6 +180,13 @@ def covers(model: object) -> bool:
             and model.user.embedding.weight.device.type == "cpu")
 
 
+def trains(model: object, task: object | None) -> bool:
+    """Whether the kernel trains `model` on `task` (a `training.tasks.Task`): `covers` it,
+    and the task is the model's own loss (another task trains batched)."""
+    return (covers(model) and task is not None
+            and getattr(task, "name", None) == model.loss_name)  # type: ignore[attr-defined]
+
+
 def mf_epoch(users: np.ndarray, movies: np.ndarray, ratings: np.ndarray,
              order: np.ndarray | None, tables: FactorTables, state: AdagradState,
              settings: KernelSettings, threads: int | None = None) -> float:

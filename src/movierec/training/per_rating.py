@@ -19,9 +19,9 @@ from movierec.training.mf_kernel import (
     AdagradState,
     FactorTables,
     KernelSettings,
-    covers,
     mf_epoch,
     mf_rating_errors,
+    trains,
 )
 from movierec.training.tasks import Task
 from movierec.training.tensors import RatingTensors
@@ -42,8 +42,7 @@ def takes_per_rating_path(model: Scorer, config: TrainConfig, task: Task | None)
         raise ConfigError(f"optimizer {PER_RATING!r} is for the factorisation presets (dot, "
                           f"biased-mf); preset {model.preset!r} trains with a batched one "
                           "such as 'adam'")
-    return (config.device == "cpu" and covers(model) and task is not None
-            and task.name == model.loss_name)
+    return config.device == "cpu" and trains(model, task)
 
 
 class PerRatingEpochs:
