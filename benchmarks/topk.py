@@ -4,6 +4,8 @@
     python benchmarks/topk.py                        # ml-100k + ml-latest-small, both protocols
     python benchmarks/topk.py --data ml-100k --protocol random --models ease two-tower
     python benchmarks/topk.py --data ml-100k ml-1m --protocol leave-last-out --sampled
+    python benchmarks/topk.py --data ml-latest-small --protocol random --models ease top-k \
+        --paired ease --seed 42 1 2 3 4      # five splits, and a table across them
 
 Every row is a preset of the one facade, fitted and scored as a user would call it:
 `Recommender(preset, **options).fit(train)` with the ratings frame alone (`--side-tables`
@@ -37,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from paired import paired_bootstrap, per_user_ndcg
+from paired import paired_bootstrap
 
 from movierec import Recommender
 from movierec.cli.evaluation import write_json
@@ -163,10 +165,7 @@ def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str
             metrics.update({"sampled_hr@10": None, "sampled_ndcg@10": None}
                            if rec.preset == "retrieve-rank" else sampled(rec, test, seed))
         if paired is not None:
-            per_user[model_name] = per_user_ndcg(rec, test)
-            if abs(per_user[model_name].mean() - metrics["ndcg@10"]) > 1e-9:
-                raise AssertionError(f"{model_name}: per-user NDCG@10 disagrees with "
-                                     "ranking_metrics")
+            per_user[model_name] = rec.user_ranking_metrics(test, ks=(10,))["ndcg@10"]
         p50, p99 = latency_ms(rec)
         rows.append({"model": model_name, "params": params, "val_ndcg@10": val_ndcg, **metrics,
                      "train_s": seconds, "query_p50_ms": p50, "query_p99_ms": p99})
@@ -199,7 +198,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(GRIDS), choices=list(GRIDS))
     parser.add_argument("--sampled", action="store_true",
                         help="also the NCF sampled protocol on leave-last-out runs")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, nargs="+", default=[42],
+                        help="split seeds; several add a table of every seed's NDCG@10 (and "
+                             "gap to --paired) with their mean")
     parser.add_argument("--side-tables", action="store_true",
                         help="also give fit() the movies and users tables (two-tower reads "
                              "them); by default every model sees the ratings frame alone")
@@ -217,24 +218,53 @@ def main() -> None:
             print(f"skipped {name}: {err}")
             continue
         for protocol in args.protocol:
-            rows = run_protocol(data, name, protocol, args.models, args.seed, args.sampled,
-                                args.side_tables, args.paired)
-            show(f"{name}, {protocol} (seed {args.seed}), full catalogue, seen excluded",
-                 rows, SHOWN)
-            if args.paired in args.models:
-                show(f"NDCG@10 minus {args.paired}'s, per test user: mean and 95% paired "
-                     "bootstrap interval", rows,
-                     ["model", f"ndcg@10 - {args.paired}", "95% low", "95% high"])
-            if "sampled_hr@10" in rows[0]:
-                show(f"{name}, NCF SAMPLED protocol (leave-one-out, 99 sampled negatives; "
-                     "not comparable with full-catalogue numbers)", rows,
-                     ["model", "sampled_hr@10", "sampled_ndcg@10"])
-            write_results(args.out / f"topk-{name}-{protocol}.json",
-                       {"data": name, "protocol": protocol, "seed": args.seed,
-                        "date": time.strftime("%Y-%m-%d"), "machine": machine,
-                        "side_tables": args.side_tables,
-                        "results": rows})
+            by_seed = {seed: run_seed(data, name, protocol, seed, args, machine)
+                       for seed in args.seed}
+            if len(by_seed) > 1:
+                summarise_seeds(name, protocol, by_seed, args.paired, args.out)
 
+
+def run_seed(data: MovieLensData, name: str, protocol: str, seed: int,
+             args: argparse.Namespace, machine: str) -> list[dict]:
+    """One split: every model's table (and paired table), written to its JSON file."""
+    rows = run_protocol(data, name, protocol, args.models, seed, args.sampled,
+                        args.side_tables, args.paired)
+    show(f"{name}, {protocol} (seed {seed}), full catalogue, seen excluded", rows, SHOWN)
+    if args.paired in args.models:
+        show(f"NDCG@10 minus {args.paired}'s, per test user: mean and 95% paired "
+             "bootstrap interval", rows, ["model", f"ndcg@10 - {args.paired}", "95% low",
+                                          "95% high"])
+    if "sampled_hr@10" in rows[0]:
+        show(f"{name}, NCF SAMPLED protocol (leave-one-out, 99 sampled negatives; "
+             "not comparable with full-catalogue numbers)", rows,
+             ["model", "sampled_hr@10", "sampled_ndcg@10"])
+    suffix = "" if seed == 42 else f"-seed{seed}"
+    write_results(args.out / f"topk-{name}-{protocol}{suffix}.json",
+                  {"data": name, "protocol": protocol, "seed": seed,
+                   "date": time.strftime("%Y-%m-%d"), "machine": machine,
+                   "side_tables": args.side_tables, "results": rows})
+    return rows
+
+
+def summarise_seeds(name: str, protocol: str, by_seed: dict[int, list[dict]],
+                    paired: str | None, out: Path) -> None:
+    """NDCG@10 of every model on every split seed, their mean and standard deviation, and
+    (with a paired reference) on how many splits each model scored at least the reference."""
+    table = pd.DataFrame({seed: {row["model"]: row["ndcg@10"] for row in rows}
+                          for seed, rows in by_seed.items()})
+    table.columns = [f"seed {seed}" for seed in table.columns]
+    summary = table.assign(mean=table.mean(axis=1), std=table.std(axis=1))
+    if paired in table.index:
+        gaps = table.sub(table.loc[paired], axis=1)
+        summary[f"mean - {paired}"] = gaps.mean(axis=1)
+        summary[f"splits >= {paired}"] = (gaps >= 0).sum(axis=1)
+    summary.index.name = "model"
+    print(f"\n{name}, {protocol}: NDCG@10 on {len(by_seed)} random splits")
+    print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
+    write_results(out / f"topk-{name}-{protocol}-seeds.json",
+                  {"data": name, "protocol": protocol, "seeds": list(by_seed),
+                   "date": time.strftime("%Y-%m-%d"),
+                   "ndcg@10": summary.reset_index().to_dict(orient="records")})
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ import torch
 from movierec.data import SeenMovies
 from movierec.evaluate.ranking import (
     factorized_top_k_accuracy,
+    per_user_ranking_metrics,
     ranking_metrics,
     sample_negatives,
     sampled_metrics,
@@ -44,6 +45,19 @@ def test_ranking_metrics_hand_computed():
     assert m["map@2"] == pytest.approx(((1 / 2) / 2 + 1.0) / 2)
     assert m["mrr@2"] == pytest.approx((1 / 2 + 1) / 2)
     assert m["coverage@2"] == pytest.approx(4 / 5)
+
+
+def test_per_user_metrics_are_each_users_and_average_to_the_means():
+    seen = SeenMovies.from_indices(np.array([0]), np.array([0]), 2, 5)
+    args = (scorer, np.array([0, 0, 1]), np.array([2, 4, 4]), 5)
+    table = per_user_ranking_metrics(*args, seen=seen, ks=(2,))
+    assert table.index.tolist() == [0, 1]
+    assert table["ndcg@2"].tolist() == pytest.approx([(1 / math.log2(3))
+                                                      / (1 + 1 / math.log2(3)), 1.0])
+    assert table["recall@2"].tolist() == [0.5, 1.0]
+    means = ranking_metrics(*args, seen=seen, ks=(2,))
+    assert table.mean().to_dict() == pytest.approx(
+        {name: value for name, value in means.items() if not name.startswith("coverage")})
 
 
 def test_excluding_seen_changes_the_answer():

@@ -33,3 +33,12 @@ def test_known_answer_counts_seen_movies_and_leaves_out_unknown_ids(popularity):
 def test_no_known_row_is_a_config_error(popularity):
     with pytest.raises(ConfigError, match="no test row"):
         popularity.factorized_top_k(pd.DataFrame({"user_id": [99], "movie_id": [10]}))
+
+
+def test_user_ranking_metrics_are_indexed_by_raw_user_id(popularity):
+    test = pd.DataFrame({"user_id": [3, 1, 2, 99], "movie_id": [10, 30, 30, 10]})
+    table = popularity.user_ranking_metrics(test, ks=(1,))
+    assert table.index.tolist() == [1, 2, 3] and table.index.name == "user_id"
+    # top-1 unseen lists: user 1 -> [30] (hit), user 2 -> [30] (hit), user 3 -> [20] (miss)
+    assert table["hit_rate@1"].tolist() == [1.0, 1.0, 0.0]
+    assert table["ndcg@1"].mean() == popularity.ranking_metrics(test, ks=(1,))["ndcg@1"]

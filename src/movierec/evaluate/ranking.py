@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from rich.progress import Progress
@@ -50,16 +51,41 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
                     block: int = 1024, progress: bool = False) -> dict[str, float]:
     """Mean Recall/Precision/NDCG/HitRate/MAP/MRR @k over users with test movies, plus
     catalogue coverage@k (share of movies recommended to anyone)."""
+    _, per_user, covered = _user_metrics(scorer, test_users, test_movies, n_movies, seen=seen,
+                                         ks=ks, block=block, progress=progress)
+    result = {name: float(values.mean()) for name, values in per_user.items()}
+    result.update({f"coverage@{k}": float(covered[k].mean()) for k in ks})
+    return result
+
+
+def per_user_ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
+                             n_movies: int, *, seen: SeenMovies | None,
+                             ks: Sequence[int] = (10, 20), block: int = 1024,
+                             progress: bool = False) -> pd.DataFrame:
+    """The metrics of `ranking_metrics` for each user with test movies: one row per user
+    index (ascending), one column per metric; their column means are `ranking_metrics`."""
+    users, per_user, _ = _user_metrics(scorer, test_users, test_movies, n_movies, seen=seen,
+                                       ks=ks, block=block, progress=progress)
+    return pd.DataFrame(per_user, index=pd.Index(users, name="user"))
+
+
+def _user_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,
+                  n_movies: int, *, seen: SeenMovies | None, ks: Sequence[int], block: int,
+                  progress: bool) -> tuple[np.ndarray, dict[str, np.ndarray],
+                                           dict[int, np.ndarray]]:
+    """The users with test movies, each one's metrics, and which movies anyone's top k
+    lists (for coverage@k)."""
     n_users = int(max(test_users.max() + 1, seen.shape[0] if seen is not None else 0))
     relevant = relevance_matrix(test_users, test_movies, (n_users, n_movies))
     users = np.flatnonzero(np.diff(relevant.indptr))
     relevant_keys = _pair_keys(relevant)
     k_max = max(ks)
-    sums = {f"{m}@{k}": 0.0 for m in METRICS for k in ks}
+    per_user = {f"{m}@{k}": np.empty(len(users)) for m in METRICS for k in ks}
     covered = {k: np.zeros(n_movies, dtype=bool) for k in ks}
     discounts = 1.0 / np.log2(np.arange(2, k_max + 2))
     for start in _blocks(len(users), block, progress, "top-k metrics"):
-        batch = users[start:start + block]
+        rows = slice(start, start + block)
+        batch = users[rows]
         top = top_k_indices(scorer, batch, k_max, seen)
         hits = _is_relevant(relevant_keys, batch[:, None] * n_movies + top) & (top >= 0)
         n_rel = np.diff(relevant.indptr)[batch]
@@ -69,17 +95,15 @@ def ranking_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndar
             ideal = np.cumsum(discounts[:k])[np.minimum(n_rel, k) - 1]
             precision_at = np.cumsum(h, axis=1) / np.arange(1, k + 1)
             first = np.where(h.any(axis=1), h.argmax(axis=1) + 1, np.inf)
-            sums[f"recall@{k}"] += (found / n_rel).sum()
-            sums[f"precision@{k}"] += (found / k).sum()
-            sums[f"ndcg@{k}"] += ((h * discounts[:k]).sum(axis=1) / ideal).sum()
-            sums[f"hit_rate@{k}"] += (found > 0).sum()
-            sums[f"map@{k}"] += ((precision_at * h).sum(axis=1) / np.minimum(n_rel, k)).sum()
-            sums[f"mrr@{k}"] += (1.0 / first).sum()
+            per_user[f"recall@{k}"][rows] = found / n_rel
+            per_user[f"precision@{k}"][rows] = found / k
+            per_user[f"ndcg@{k}"][rows] = (h * discounts[:k]).sum(axis=1) / ideal
+            per_user[f"hit_rate@{k}"][rows] = found > 0
+            per_user[f"map@{k}"][rows] = (precision_at * h).sum(axis=1) / np.minimum(n_rel, k)
+            per_user[f"mrr@{k}"][rows] = 1.0 / first
             listed = top[:, :k].ravel()
             covered[k][listed[listed >= 0]] = True
-    result = {name: total / len(users) for name, total in sums.items()}
-    result.update({f"coverage@{k}": float(covered[k].mean()) for k in ks})
-    return result
+    return users, per_user, covered
 
 
 def factorized_top_k_accuracy(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarray,

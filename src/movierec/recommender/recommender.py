@@ -393,6 +393,19 @@ class Recommender:
                                  seen=self.seen, ks=ks, progress=progress)
         return {**result, "n_test": len(users)}
 
+    def user_ranking_metrics(self, test: pd.DataFrame, ks: Sequence[int] = (10, 20)
+                             ) -> pd.DataFrame:
+        """`ranking_metrics` for each test user: one row per user_id the model knows with a
+        test movie it knows, one column per metric (coverage aside); the column means are
+        `ranking_metrics`. For paired comparisons of two models on the same users."""
+        from movierec.evaluate.ranking import per_user_ranking_metrics
+
+        users, movies, scorer = self._test_rows(test)
+        table = per_user_ranking_metrics(scorer, users, movies, len(self.movie_ids),
+                                         seen=self.seen, ks=ks)
+        table.index = pd.Index(self.user_ids.ids[table.index.to_numpy()], name="user_id")
+        return table
+
     def factorized_top_k(self, test: pd.DataFrame,
                          ks: Sequence[int] = (1, 5, 10, 50, 100)) -> dict[str, float]:
         """TensorFlow Recommenders' FactorizedTopK accuracy ("factorized_top_{k}"): the share
