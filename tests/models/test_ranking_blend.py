@@ -112,3 +112,19 @@ def test_top_k_unseen_masks_and_pads() -> None:
     assert values[0, 0] == pytest.approx(0.1) and np.isneginf(values[0, 1:]).all()
     with pytest.raises(ValueError):
         top_k_unseen(scores, -1)
+
+
+def test_a_member_weighted_zero_is_neither_refitted_nor_asked() -> None:
+    rec = Recommender("ranking-blend", progress=False, members=("ease", "popularity"),
+                      weight_step=1.0).fit(two_clusters())
+    assert rec.model.blend_weights.tolist() == [1.0, 0.0]
+    # two fits on the carved part, the weight search, then the refit of EASE alone
+    assert len(rec.history.records) == 4
+
+    def refuse(_: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("a member weighted 0 was asked for scores")
+
+    rec.model.member_models[1].score = refuse
+    rec.model.member_models[1].similar_movie_scores = refuse
+    assert len(rec.recommend(1000, k=5)) == 5
+    assert len(rec.similar_movies(5000, k=3)) == 3

@@ -5,6 +5,7 @@ combine."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import ClassVar
 
 import torch
@@ -35,9 +36,10 @@ class RankingBlend(Scorer):
     Members are ranker presets (built with this model's shape; their own preset defaults,
     with `member_options[i]` on top: model options build the member, the rest are its
     training options, e.g. {"dropout": 0.25, "epochs": 10}). `weights` None: the Trainer's
-    "ranking_members" regime fits the members on most of the training data, picks the weights on the
-    simplex grid (`weight_step`) by NDCG@10 on the held-out rest, then refits every member
-    on all of it. Named parts: each member's parts, prefixed by its position and name.
+    "ranking_members" regime fits the members on most of the training data, picks the
+    weights on the simplex grid (`weight_step`) by NDCG@10 on the held-out rest, then
+    refits every member weighted above 0 on all of it (a member weighted 0 is never asked
+    for scores). Named parts: each member's parts, prefixed by its position and name.
     """
 
     default_preset = "ranking-blend"
@@ -104,17 +106,18 @@ class RankingBlend(Scorer):
         return [standardised(m.score(users)).to(self.blend_weights.device)
                 for m in self.member_models]
 
-    def combine(self, scores: list[torch.Tensor], weights: torch.Tensor | None = None
-                ) -> torch.Tensor:
-        weights = self.blend_weights if weights is None else weights
-        return sum(float(w) * s for w, s in zip(weights, scores, strict=True) if w > 0)
-
     def score(self, users: torch.Tensor) -> torch.Tensor:
-        return self.combine(self.member_scores(users))
+        return self._blend(lambda member: member.score(users))
 
     def similar_movie_scores(self, movies: torch.Tensor) -> torch.Tensor:
-        return self.combine([standardised(m.similar_movie_scores(movies))
-                             .to(self.blend_weights.device) for m in self.member_models])
+        return self._blend(lambda member: member.similar_movie_scores(movies))
+
+    def _blend(self, member_scores: Callable[[Scorer], torch.Tensor]) -> torch.Tensor:
+        """The weighted sum of the standardised scores of the members weighted above 0 (the
+        others are not asked)."""
+        return sum(w * standardised(member_scores(m)).to(self.blend_weights.device)
+                   for w, m in zip(self.blend_weights.tolist(), self.member_models, strict=True)
+                   if w > 0)
 
     def roles(self) -> dict[str, str | None]:
         named = " + ".join(f"{w:.2f} {n}" for w, n in

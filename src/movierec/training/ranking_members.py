@@ -17,6 +17,7 @@ from movierec.training.history import EpochRecord, History
 from movierec.training.tensors import RatingTensors
 
 MAX_VALIDATION_USERS = 5000  # weights are chosen on at most this many users' held-out rows
+SEEN = -1e9  # a seen movie's standardised score while the weights are chosen
 
 
 def holdout_mask(users: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -30,8 +31,8 @@ def holdout_mask(users: np.ndarray, fraction: float, seed: int) -> np.ndarray:
 def fit_ranking_members(model: RankingBlend, train: RatingTensors,
                         validation: RatingTensors | None, config: TrainConfig) -> History:
     """Records: one per member fit on the reduced data, one for the weight search (its
-    `val_ndcg`), one per member refit on all of `train`. With fixed weights the members
-    fit once, on all of `train`."""
+    `val_ndcg`), one per member weighted above 0 refit on all of `train`. With fixed weights
+    the members fit once, on all of `train`."""
     history = History(n_train=len(train))
     model.to(config.device)  # the blend's weights beside its members' scores
     candidates = model.candidate_weights()
@@ -52,17 +53,20 @@ def fit_ranking_members(model: RankingBlend, train: RatingTensors,
     model.set_weights(weights)
     history.records.append(EpochRecord(len(history.records) + 1, None, None, None,
                                        time.perf_counter() - started, 0.0, float(ndcg)))
-    if part is not train:
-        _fit_members(model, train, config, history)
+    if part is not train:  # a member weighted 0 is never asked for scores: not refitted
+        _fit_members(model, train, config, history, only=[w > 0 for w in weights])
     history.best_epoch = len(history.records)
     return history
 
 
 def _fit_members(model: RankingBlend, data: RatingTensors, config: TrainConfig,
-                 history: History) -> None:
+                 history: History, only: list[bool] | None = None) -> None:
+    """Fit every member (or those flagged in `only`) on `data`, one History record each."""
     from movierec.training.trainer import Trainer  # imported here: trainer.py imports this module
 
     for number, member in enumerate(model.member_models, start=1):
+        if only is not None and not only[number - 1]:
+            continue
         member_config = TrainConfig.for_preset(
             member.preset, **{"seed": config.seed + number, "progress": config.progress,
                               "device": config.device,
@@ -90,17 +94,22 @@ def _choose_weights(model: RankingBlend, part: RatingTensors, validation: Rating
     row_of[users] = np.arange(len(users))
     with torch.no_grad():
         model.eval()
-        scores = [torch.cat(block) for block in zip(
+        scores = torch.stack([torch.cat(block) for block in zip(
             *(model.member_scores(as_index(b, model_device(model))) for b in np.array_split(
-                users, max(1, len(users) // 1024))), strict=True)]
+                users, max(1, len(users) // 1024))), strict=True)])
+    # seen movies sink below every blend once, here, instead of being masked per candidate:
+    # standardised scores are small, so any blend of SEEN (weights sum to 1) is SEEN itself
     seen = SeenMovies.from_indices(to_numpy(part.users), to_numpy(part.movies), model.n_users,
                                    model.n_movies)
+    rows, cols = seen.seen_positions(users)
+    scores[:, as_index(rows, scores.device), as_index(cols, scores.device)] = SEEN
     best, best_ndcg = candidates[0], -1.0
     for weights in candidates:
-        blended = model.combine(scores, torch.tensor(weights))
+        blended = torch.tensordot(torch.tensor(weights, dtype=scores.dtype,
+                                               device=scores.device), scores, dims=1)
         ndcg = ranking_metrics(lambda b, s=blended: s[as_index(row_of[b], s.device)],
                                val_users[keep], val_movies[keep],
-                               model.n_movies, seen=seen, ks=(10,))["ndcg@10"]
+                               model.n_movies, seen=None, ks=(10,))["ndcg@10"]
         if ndcg > best_ndcg + 1e-12:
             best, best_ndcg = weights, ndcg
     return best, best_ndcg
