@@ -167,7 +167,8 @@ def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str
         if paired is not None:
             per_user[model_name] = rec.user_ranking_metrics(test, ks=(10,))["ndcg@10"]
         p50, p99 = latency_ms(rec)
-        rows.append({"model": model_name, "params": params, "val_ndcg@10": val_ndcg, **metrics,
+        rows.append({"model": model_name, "params": params, "ranker": rec.roles()["ranker"],
+                     "val_ndcg@10": val_ndcg, **metrics,
                      "train_s": seconds, "query_p50_ms": p50, "query_p99_ms": p99})
         print(f"{name} {protocol} {model_name}: NDCG@10 {metrics['ndcg@10']:.4f} ({params})",
               flush=True)
