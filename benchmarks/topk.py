@@ -6,6 +6,7 @@
     python benchmarks/topk.py --data ml-100k ml-1m --protocol leave-last-out --sampled
     python benchmarks/topk.py --data ml-latest-small --protocol random --models ease top-k \
         --paired ease --seed 42 1 2 3 4      # five splits, and a table across them
+    python benchmarks/topk.py --validation-only ...   # try settings: the test part is not read
 
 Every row is a preset of the one facade, fitted and scored as a user would call it:
 `Recommender(preset, **options).fit(train)` with the ratings frame alone (`--side-tables`
@@ -146,10 +147,12 @@ def latency_ms(rec: Recommender, n: int = 200) -> tuple[float, float]:
 
 
 def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str], seed: int,
-                 with_sampled: bool, side_tables: bool, paired: str | None = None
-                 ) -> list[dict]:
+                 with_sampled: bool, side_tables: bool, paired: str | None = None,
+                 validation_only: bool = False) -> list[dict]:
     split = PROTOCOLS[protocol]
     train, test = split(data.ratings, seed)
+    if validation_only:  # the validation split plays the test part, which is never read
+        train, test = split(train, seed + 1)
     fit_part, val_part = split(train, seed + 1)
     rows, per_user = [], {}
     for model_name in models:
@@ -208,6 +211,10 @@ def main() -> None:
     parser.add_argument("--paired", metavar="REF", choices=list(GRIDS),
                         help="per-user NDCG@10 difference of every row to row REF, with its 95%% "
                              "paired bootstrap interval over test users")
+    parser.add_argument("--validation-only", action="store_true",
+                        help="fit on the fit part and score on the validation split carved "
+                             "from the training part (the test part is never read): for "
+                             "trying settings")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
@@ -222,15 +229,18 @@ def main() -> None:
             by_seed = {seed: run_seed(data, name, protocol, seed, args, machine)
                        for seed in args.seed}
             if len(by_seed) > 1:
-                summarise_seeds(name, protocol, by_seed, args.paired, args.out)
+                summarise_seeds(name, protocol, by_seed, args.paired,
+                                args.out / f"topk-{name}-{protocol}-seeds"
+                                f"{'-validation' if args.validation_only else ''}.json")
 
 
 def run_seed(data: MovieLensData, name: str, protocol: str, seed: int,
              args: argparse.Namespace, machine: str) -> list[dict]:
     """One split: every model's table (and paired table), written to its JSON file."""
     rows = run_protocol(data, name, protocol, args.models, seed, args.sampled,
-                        args.side_tables, args.paired)
-    show(f"{name}, {protocol} (seed {seed}), full catalogue, seen excluded", rows, SHOWN)
+                        args.side_tables, args.paired, args.validation_only)
+    scored_on = "VALIDATION split" if args.validation_only else "full catalogue"
+    show(f"{name}, {protocol} (seed {seed}), {scored_on}, seen excluded", rows, SHOWN)
     if args.paired in args.models:
         show(f"NDCG@10 minus {args.paired}'s, per test user: mean and 95% paired "
              "bootstrap interval", rows, ["model", f"ndcg@10 - {args.paired}", "95% low",
@@ -239,7 +249,8 @@ def run_seed(data: MovieLensData, name: str, protocol: str, seed: int,
         show(f"{name}, NCF SAMPLED protocol (leave-one-out, 99 sampled negatives; "
              "not comparable with full-catalogue numbers)", rows,
              ["model", "sampled_hr@10", "sampled_ndcg@10"])
-    suffix = "" if seed == 42 else f"-seed{seed}"
+    suffix = ("" if seed == 42 else f"-seed{seed}") + ("-validation" if args.validation_only
+                                                       else "")
     write_results(args.out / f"topk-{name}-{protocol}{suffix}.json",
                   {"data": name, "protocol": protocol, "seed": seed,
                    "date": time.strftime("%Y-%m-%d"), "machine": machine,
@@ -262,7 +273,7 @@ def summarise_seeds(name: str, protocol: str, by_seed: dict[int, list[dict]],
     summary.index.name = "model"
     print(f"\n{name}, {protocol}: NDCG@10 on {len(by_seed)} random splits")
     print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
-    write_results(out / f"topk-{name}-{protocol}-seeds.json",
+    write_results(out,
                   {"data": name, "protocol": protocol, "seeds": list(by_seed),
                    "date": time.strftime("%Y-%m-%d"),
                    "ndcg@10": summary.reset_index().to_dict(orient="records")})
