@@ -128,3 +128,16 @@ def test_a_member_weighted_zero_is_neither_refitted_nor_asked() -> None:
     rec.model.member_models[1].similar_movie_scores = refuse
     assert len(rec.recommend(1000, k=5)) == 5
     assert len(rec.similar_movies(5000, k=3)) == 3
+
+
+def test_members_fitted_side_by_side_match_one_after_another() -> None:
+    data = two_clusters()
+    fits = [Recommender("ranking-blend", progress=False, members=("ease", "item2vec"),
+                        member_options=({}, {"epochs": 2}), weight_step=0.5,
+                        member_processes=processes).fit(data) for processes in (1, 2)]
+    assert fits[0].model.blend_weights.tolist() == fits[1].model.blend_weights.tolist()
+    users = torch.arange(10)
+    with torch.no_grad():
+        assert torch.allclose(fits[0].model.score(users), fits[1].model.score(users),
+                              atol=1e-5)
+    assert len(fits[1].history.records) == len(fits[0].history.records)

@@ -1,5 +1,6 @@
 """Fitting an ensemble's members: each member's own training, its validation predictions and
 its refit on every rating, one job per member, in worker processes when there are cores.
+Ranking blends use the same jobs without validation ratings (training only).
 
 A member trains with its preset's own settings (one torch thread for the autoencoders), so
 running members side by side in forked processes gives bit-identical weights to running them
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from movierec.devices import model_device
-from movierec.models.base import RatingModel
+from movierec.models.base import Scorer
 from movierec.models.presets import build_model
 from movierec.training.config import TrainConfig
 from movierec.training.history import EpochRecord
@@ -31,7 +32,7 @@ class MemberJob:
     initialisation for the epoch count its validation curve chose; with it, for that many
     more epochs from its best validation weights (fine-tuning, much cheaper)."""
 
-    member: RatingModel
+    member: Scorer
     config: TrainConfig
     train: RatingTensors
     validation: RatingTensors | None
@@ -45,7 +46,7 @@ class MemberResult:
     """The fitted (or refitted) member, its validation predictions before any refit, the
     record of its best validation epoch (seconds: all its training) and that epoch."""
 
-    member: RatingModel
+    member: Scorer
     val_predictions: torch.Tensor | None
     record: EpochRecord
     chosen_epochs: int

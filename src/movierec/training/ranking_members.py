@@ -14,10 +14,12 @@ from movierec.evaluate.ranking import ranking_metrics
 from movierec.models.ranking_blend import RankingBlend
 from movierec.training.config import TrainConfig
 from movierec.training.history import EpochRecord, History
+from movierec.training.members import MemberJob, MemberResult, run_member_jobs
 from movierec.training.tensors import RatingTensors
 
 MAX_VALIDATION_USERS = 5000  # weights are chosen on at most this many users' held-out rows
 SEEN = -1e9  # a seen movie's standardised score while the weights are chosen
+PARALLEL_FROM = 20_000  # ratings from which members fit side by side by default
 
 
 def holdout_mask(users: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -61,22 +63,28 @@ def fit_ranking_members(model: RankingBlend, train: RatingTensors,
 
 def _fit_members(model: RankingBlend, data: RatingTensors, config: TrainConfig,
                  history: History, only: list[bool] | None = None) -> None:
-    """Fit every member (or those flagged in `only`) on `data`, one History record each."""
-    from movierec.training.trainer import Trainer  # imported here: trainer.py imports this module
+    """Fit every member (or those flagged in `only`) on `data`, one History record each, in
+    `member_processes` processes (None: one per core from PARALLEL_FROM ratings, else one).
+    Members train on one torch thread each, so side by side they give the same weights."""
+    numbers = [n for n in range(1, len(model.member_models) + 1) if only is None or only[n - 1]]
+    jobs = [MemberJob(model.member_models[n - 1], TrainConfig.for_preset(
+                model.member_models[n - 1].preset,
+                **{"seed": config.seed + n, "progress": False, "device": config.device,
+                   **model.member_training[n - 1]}), data, None)
+            for n in numbers]
+    processes = config.member_processes
+    if config.device != "cpu" or (processes is None and len(data) < PARALLEL_FROM):
+        processes = 1  # no CUDA after fork; small fits are quicker than starting workers
 
-    for number, member in enumerate(model.member_models, start=1):
-        if only is not None and not only[number - 1]:
-            continue
-        member_config = TrainConfig.for_preset(
-            member.preset, **{"seed": config.seed + number, "progress": config.progress,
-                              "device": config.device,
-                              **model.member_training[number - 1]})
-        fitted = Trainer(member, member_config).fit(data)
-        history.records.append(EpochRecord(len(history.records) + 1, None, None, None,
-                                           fitted.train_seconds, 0.0))
+    def report(index: int, result: MemberResult) -> None:
         if config.progress:
-            print(f"member {number}/{len(model.member_models)} {member.preset}: "
-                  f"{fitted.train_seconds:.1f}s", flush=True)
+            print(f"member {numbers[index]}/{len(model.member_models)} "
+                  f"{result.member.preset}: {result.record.seconds:.1f}s", flush=True)
+
+    for number, result in zip(numbers, run_member_jobs(jobs, processes, report), strict=True):
+        model.member_models[number - 1] = result.member
+        history.records.append(EpochRecord(len(history.records) + 1, None, None, None,
+                                           result.record.seconds, 0.0))
 
 
 def _choose_weights(model: RankingBlend, part: RatingTensors, validation: RatingTensors,
