@@ -61,6 +61,8 @@ DAE_SMALL = {"dropout": 0.25, "l2": 100.0}
 GRIDS: dict[str, tuple[str, list[dict]]] = {
     "popularity": ("popularity", [{}]),
     "ease": ("ease", [{"l2": v} for v in (100.0, 250.0, 500.0, 1000.0)]),
+    "ease-window": ("ease-window", [{"window": w, "l2": v} for w in (9, 19, 39)
+                                    for v in (50.0, 100.0, 250.0)]),
     "ials": ("ials", [{"factors": f, "regularization": r, "alpha": a}
                       for f in (64, 128) for r in (0.1, 1.0, 10.0) for a in (1.0, 5.0, 20.0)]),
     "bpr": ("bpr", [{"learning_rate": lr, "factors": 64} for lr in (0.01, 0.05)]),
@@ -157,7 +159,7 @@ def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str
     rows, per_user = [], {}
     for model_name in models:
         _, grid = GRIDS[model_name]
-        val_ndcg, params = None, grid[0]
+        val_ndcg, params, scored = None, grid[0], []
         if len(grid) > 1:
             scored = [(fit_preset(model_name, dict(p), data, fit_part, side_tables)[0]
                        .ranking_metrics(val_part, ks=(10,))["ndcg@10"], p) for p in grid]
@@ -171,7 +173,9 @@ def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str
             per_user[model_name] = rec.user_ranking_metrics(test, ks=(10,))["ndcg@10"]
         p50, p99 = latency_ms(rec)
         rows.append({"model": model_name, "params": params, "ranker": rec.roles()["ranker"],
-                     "val_ndcg@10": val_ndcg, **metrics,
+                     "val_ndcg@10": val_ndcg,
+                     "val_grid": [{"params": p, "val_ndcg@10": v} for v, p in scored],
+                     **metrics,
                      "train_s": seconds, "query_p50_ms": p50, "query_p99_ms": p99})
         print(f"{name} {protocol} {model_name}: NDCG@10 {metrics['ndcg@10']:.4f} ({params})",
               flush=True)

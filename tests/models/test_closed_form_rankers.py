@@ -46,3 +46,55 @@ def test_rankers_recommend_within_the_taste_group(preset: str, options: dict) ->
     scores[users.numpy(), movies.numpy()] = -np.inf
     top = np.argsort(-scores, axis=1)[:, :3]
     assert ((top // 10) == (np.arange(40) // 20)[:, None]).mean() > 0.9
+
+
+def test_window_counts_weigh_pairs_by_closeness() -> None:
+    from movierec.models.gram import window_counts
+
+    counts = window_counts(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 0]), 3, window=2,
+                           closeness=True).toarray()
+    np.testing.assert_allclose(counts, [[0, 2 / 3, 1 / 3], [2 / 3, 0, 2 / 3],
+                                        [1 / 3, 2 / 3, 0]], rtol=1e-6)
+
+
+def test_ease_window_matches_its_closed_form() -> None:
+    # two users, time order 0 1 2 and 2 0: gaps of 1 weigh 2/3, of 2 weigh 1/3 (window 2)
+    model = build_model("ease-window", 2, 3, l2=1.0, window=2)
+    model.observe_ratings(torch.tensor([0, 0, 0, 1, 1]), torch.tensor([0, 1, 2, 2, 0]),
+                          torch.ones(5), torch.tensor([10, 20, 30, 5, 6]))
+    gram = np.array([[0, 2 / 3, 1 / 3 + 2 / 3], [2 / 3, 0, 2 / 3], [1.0, 2 / 3, 0]])
+    gram += np.diag([2.0, 1.0, 2.0])  # each movie's rating count
+    p = np.linalg.inv(gram + np.eye(3))
+    b = -p / np.diag(p)
+    np.fill_diagonal(b, 0.0)
+    with torch.no_grad():
+        np.testing.assert_allclose(model.score(torch.tensor([1])).numpy(),
+                                   np.array([[1.0, 0.0, 1.0]]) @ b, rtol=1e-5, atol=1e-6)
+
+
+def test_ease_window_prefers_what_is_rated_next_to_a_movie() -> None:
+    # everyone rates movie 0, then 1 at once; movie 2 comes 8 ratings later (fillers 3..10)
+    users, movies, times = [], [], []
+    for user in range(30):
+        for position, movie in enumerate([0, 1, *range(3, 10), 2]):
+            users.append(user), movies.append(movie), times.append(position)
+    columns = (torch.tensor(users), torch.tensor(movies), torch.ones(len(users)),
+               torch.tensor(times))
+    timed = build_model("ease-window", 31, 10, l2=10.0, window=2)
+    timed.observe_ratings(*columns)
+    plain = build_model("ease", 31, 10, l2=10.0)
+    plain.observe_ratings(*columns)
+    newcomer = torch.tensor([0])  # a history holding movie 0 alone
+    with torch.no_grad():
+        near = timed.similar_movie_scores(newcomer)[0]
+        flat = plain.similar_movie_scores(newcomer)[0]
+    assert near[1] > near[2] + 0.1  # next in time beats 8 ratings later
+    assert abs(float(flat[1] - flat[2])) < 1e-5  # plain EASE cannot tell them apart
+
+
+def test_ease_window_needs_timestamps() -> None:
+    from movierec.errors import ConfigError
+
+    model = build_model("ease-window", 2, 3)
+    with pytest.raises(ConfigError, match="ease-window needs the ratings' timestamp"):
+        model.observe_ratings(torch.tensor([0, 1]), torch.tensor([0, 1]), torch.ones(2))

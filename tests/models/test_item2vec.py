@@ -10,7 +10,7 @@ import torch
 from movierec import Recommender
 from movierec.errors import ConfigError
 from movierec.models import build_model
-from movierec.models.item2vec import window_counts
+from movierec.models.gram import window_counts
 
 
 def test_window_counts_pairs_within_the_window_of_one_user():

@@ -1,5 +1,6 @@
-"""The item-item Gram matrix of 0/1 histories and its regularised inverse, shared by the
-closed-form item-item rankers (EASE, the DLAE start of `dae`)."""
+"""Item-item co-rating counts: the Gram matrix of 0/1 histories and its regularised inverse,
+shared by the closed-form item-item rankers (EASE, the DLAE start of `dae`), and the counts of
+movies rated close together in time (item2vec's pairs, time-window EASE's Gram)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,20 @@ def regularised_inverse(gram: torch.Tensor, diagonal: torch.Tensor) -> torch.Ten
     matrix is symmetric positive definite), about twice as fast as a general inverse."""
     factor = torch.linalg.cholesky(gram + torch.diag(diagonal))
     return torch.cholesky_inverse(factor)
+
+
+def window_counts(users: np.ndarray, movies: np.ndarray, n_movies: int, window: int,
+                  closeness: bool = False) -> sp.csr_matrix:
+    """[movies, movies] counts of (movie, neighbour) pairs: two ratings of one user at most
+    `window` apart in that user's order, each counted 1, or with `closeness` 1 - gap /
+    (window + 1) (next to each other counts most). `users` and `movies` are index arrays
+    sorted by user, then time; symmetric, zero diagonal unless a user rated a movie twice."""
+    counts = sp.csr_matrix((n_movies, n_movies), dtype=np.float64)
+    for gap in range(1, window + 1):  # one gap at a time: memory stays near the result's
+        same_user = users[gap:] == users[:-gap]
+        first, second = movies[gap:][same_user], movies[:-gap][same_user]
+        weight = 1.0 - gap / (window + 1) if closeness else 1.0
+        pairs = np.concatenate([first, second]), np.concatenate([second, first])
+        counts = counts + sp.csr_matrix((np.full(len(pairs[0]), weight), pairs),
+                                        shape=(n_movies, n_movies))
+    return counts.astype(np.float32)

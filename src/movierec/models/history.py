@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from movierec.errors import ConfigError
 from movierec.models.base import Scorer
 
 
@@ -81,6 +82,10 @@ class UserHistory(nn.Module):
         self.movies = movies[order].to(device)
         self.ratings = ratings[order].to(device)
 
+    def rating_users(self) -> np.ndarray:
+        """The user row of each stored rating (sorted by user, then time, as `movies`)."""
+        return np.repeat(np.arange(self.n_users), self.indptr.diff().cpu().numpy())
+
     def csr(self, n_movies: int, users: np.ndarray | None = None,
             binary: bool = True) -> sp.csr_matrix:
         """The history (or the rows of `users`) as a float32 CSR: 1 per rated movie, or
@@ -134,9 +139,21 @@ class HistoryRanker(Scorer):
         super().__init__(n_users, n_movies, rating_range)
         self.history = UserHistory(n_users)
 
+    def reads_time_order(self) -> bool:
+        """Whether fitting reads each user's time order (then timestamps are required)."""
+        return False
+
     def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
                         ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
-        """Store the histories, then fit what has a closed form (`fit_history`)."""
+        """Store the histories, then fit what has a closed form (`fit_history`). A model
+        that reads time order needs `timestamps`; its same-second ratings go by movie index,
+        so the row order of the ratings does not matter."""
+        if self.reads_time_order():
+            if timestamps is None:
+                raise ConfigError(f"{self.preset} needs the ratings' timestamp column")
+            by_movie = torch.sort(movies.detach().cpu(), stable=True).indices
+            users, movies, ratings, timestamps = (column.detach().cpu()[by_movie] for column
+                                                  in (users, movies, ratings, timestamps))
         self.history.set(users, movies, ratings, timestamps, self.n_users)
         self.fit_history()
 

@@ -16,25 +16,8 @@ import torch
 from torch import nn
 
 from movierec.errors import ConfigError
+from movierec.models.gram import window_counts
 from movierec.models.history import HistoryRanker
-
-
-def window_counts(users: np.ndarray, movies: np.ndarray, n_movies: int,
-                  window: int) -> sp.csr_matrix:
-    """[movies, movies] counts of (movie, neighbour) pairs: two ratings of one user at most
-    `window` apart in that user's order. `users` and `movies` are index arrays sorted by user,
-    then time; symmetric."""
-    rows, cols = [], []
-    for gap in range(1, window + 1):
-        same_user = users[gap:] == users[:-gap]
-        rows.append(movies[gap:][same_user])
-        cols.append(movies[:-gap][same_user])
-    first, second = np.concatenate(rows), np.concatenate(cols)
-    pairs = np.concatenate([first, second]), np.concatenate([second, first])
-    counts = sp.csr_matrix((np.ones(len(pairs[0]), np.float32), pairs),
-                           shape=(n_movies, n_movies))
-    counts.sum_duplicates()
-    return counts
 
 
 class NeighbourLogits(nn.Module):
@@ -79,19 +62,12 @@ class Item2Vec(HistoryRanker):
         # the training examples, from `observe_ratings`; not saved (loaded models score only)
         self.pair_counts = sp.csr_matrix((n_movies, n_movies), dtype=np.float32)
 
-    def observe_ratings(self, users: torch.Tensor, movies: torch.Tensor,
-                        ratings: torch.Tensor, timestamps: torch.Tensor | None = None) -> None:
-        """Needs `timestamps`: neighbours are neighbours in time."""
-        if timestamps is None:
-            raise ConfigError("item2vec needs the ratings' timestamp column")
-        by_movie = torch.sort(movies.detach().cpu(), stable=True).indices
-        super().observe_ratings(users.cpu()[by_movie], movies.cpu()[by_movie],
-                                ratings.cpu()[by_movie], timestamps.cpu()[by_movie])
+    def reads_time_order(self) -> bool:
+        return True  # neighbours are neighbours in time
 
     def fit_history(self) -> None:
         history = self.history
-        users = torch.repeat_interleave(torch.arange(history.n_users), history.indptr.diff().cpu())
-        self.pair_counts = window_counts(users.numpy(), history.movies.cpu().numpy(),
+        self.pair_counts = window_counts(history.rating_users(), history.movies.cpu().numpy(),
                                          self.n_movies, self.window)
         degree = torch.from_numpy(np.asarray(self.pair_counts.sum(axis=1), np.float32).ravel())
         self.input_weight = degree.sqrt().to(self.input_weight.device)

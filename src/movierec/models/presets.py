@@ -188,6 +188,11 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
            "Ranks: EASE (Steck 2019), closed-form item-item weights over 0/1 histories, "
            "l2 500 (chosen on validation splits by benchmarks/topk.py).",
            _frozen({"l2": 500.0}), _frozen({})),
+    Preset("ease-window", EASE,
+           "Ranks: EASE over co-ratings made close together in time: pairs at most `window` "
+           "ratings apart in a user's time order, nearer ones weighted more; needs "
+           "timestamps.",
+           _frozen({"l2": 100.0, "window": 19}), _frozen({})),
     Preset("ranking-blend", RankingBlend,
            "Ranks: a blend of ranker presets (`members`), each user's scores standardised, "
            "weights chosen by NDCG@10 on a held-out 10% of the training ratings, then every "
