@@ -162,11 +162,13 @@ def latency_ms(rec: Recommender, n: int = 200) -> tuple[float, float]:
 
 def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str], seed: int,
                  with_sampled: bool, side_tables: bool, paired: str | None = None,
-                 validation_only: bool = False) -> list[dict]:
+                 carve: int | None = None) -> list[dict]:
+    """Every model's row on the test part, or with `carve` on the validation split that
+    seed carves from the training part (the test part is then never read)."""
     split = PROTOCOLS[protocol]
     train, test = split(data.ratings, seed)
-    if validation_only:  # the validation split plays the test part, which is never read
-        train, test = split(train, seed + 1)
+    if carve is not None:
+        train, test = split(train, carve)
     fit_part, val_part = split(train, seed + 1)
     rows, per_user = [], {}
     for model_name in models:
@@ -227,10 +229,11 @@ def main() -> None:
     parser.add_argument("--paired", metavar="REF", choices=list(GRIDS),
                         help="per-user NDCG@10 difference of every row to row REF, with its 95%% "
                              "paired bootstrap interval over test users")
-    parser.add_argument("--validation-only", action="store_true",
+    parser.add_argument("--validation-only", type=int, nargs="?", const=1, default=0,
+                        metavar="CARVES",
                         help="fit on the fit part and score on the validation split carved "
-                             "from the training part (the test part is never read): for "
-                             "trying settings")
+                             "from the training part (CARVES different carves, seeds seed+1.."
+                             "; the test part is never read): for trying settings")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
@@ -242,20 +245,25 @@ def main() -> None:
             print(f"skipped {name}: {err}")
             continue
         for protocol in args.protocol:
-            by_seed = {seed: run_seed(data, name, protocol, seed, args, machine)
-                       for seed in args.seed}
+            splits = ([(seed, None) for seed in args.seed] if not args.validation_only else
+                      [(seed, seed + 1 + c) for seed in args.seed
+                       for c in range(args.validation_only)])
+            by_seed = {f"seed {seed}" + (f" carve {carve}" if carve else ""):
+                       run_seed(data, name, protocol, seed, carve, args, machine)
+                       for seed, carve in splits}
             if len(by_seed) > 1:
                 summarise_seeds(name, protocol, by_seed, args.paired,
                                 args.out / f"topk-{name}-{protocol}-seeds"
                                 f"{'-validation' if args.validation_only else ''}.json")
 
 
-def run_seed(data: MovieLensData, name: str, protocol: str, seed: int,
+def run_seed(data: MovieLensData, name: str, protocol: str, seed: int, carve: int | None,
              args: argparse.Namespace, machine: str) -> list[dict]:
-    """One split: every model's table (and paired table), written to its JSON file."""
+    """One split (or validation carve): every model's table (and paired table), written to
+    its JSON file."""
     rows = run_protocol(data, name, protocol, args.models, seed, args.sampled,
-                        args.side_tables, args.paired, args.validation_only)
-    scored_on = "VALIDATION split" if args.validation_only else "full catalogue"
+                        args.side_tables, args.paired, carve)
+    scored_on = f"VALIDATION carve {carve}" if carve else "full catalogue"
     show(f"{name}, {protocol} (seed {seed}), {scored_on}, seen excluded", rows, SHOWN)
     if args.paired in args.models:
         show(f"NDCG@10 minus {args.paired}'s, per test user: mean and 95% paired "
@@ -265,8 +273,7 @@ def run_seed(data: MovieLensData, name: str, protocol: str, seed: int,
         show(f"{name}, NCF SAMPLED protocol (leave-one-out, 99 sampled negatives; "
              "not comparable with full-catalogue numbers)", rows,
              ["model", "sampled_hr@10", "sampled_ndcg@10"])
-    suffix = ("" if seed == 42 else f"-seed{seed}") + ("-validation" if args.validation_only
-                                                       else "")
+    suffix = ("" if seed == 42 else f"-seed{seed}") + (f"-validation{carve}" if carve else "")
     write_results(args.out / f"topk-{name}-{protocol}{suffix}.json",
                   {"data": name, "protocol": protocol, "seed": seed,
                    "date": time.strftime("%Y-%m-%d"), "machine": machine,
@@ -274,25 +281,26 @@ def run_seed(data: MovieLensData, name: str, protocol: str, seed: int,
     return rows
 
 
-def summarise_seeds(name: str, protocol: str, by_seed: dict[int, list[dict]],
+def summarise_seeds(name: str, protocol: str, by_seed: dict[str, list[dict]],
                     paired: str | None, out: Path) -> None:
-    """NDCG@10 of every model on every split seed, their mean and standard deviation, and
-    (with a paired reference) on how many splits each model scored at least the reference."""
-    table = pd.DataFrame({seed: {row["model"]: row["ndcg@10"] for row in rows}
-                          for seed, rows in by_seed.items()})
-    table.columns = [f"seed {seed}" for seed in table.columns]
+    """NDCG@10 of every model on every split (or validation carve), their mean and standard
+    deviation, and (with a paired reference) on how many each model scored at least the
+    reference."""
+    table = pd.DataFrame({label: {row["model"]: row["ndcg@10"] for row in rows}
+                          for label, rows in by_seed.items()})
     summary = table.assign(mean=table.mean(axis=1), std=table.std(axis=1))
     if paired in table.index:
         gaps = table.sub(table.loc[paired], axis=1)
         summary[f"mean - {paired}"] = gaps.mean(axis=1)
         summary[f"splits >= {paired}"] = (gaps >= 0).sum(axis=1)
     summary.index.name = "model"
-    print(f"\n{name}, {protocol}: NDCG@10 on {len(by_seed)} random splits")
+    print(f"\n{name}, {protocol}: NDCG@10 on {len(by_seed)} splits")
     print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
     write_results(out,
-                  {"data": name, "protocol": protocol, "seeds": list(by_seed),
+                  {"data": name, "protocol": protocol, "splits": list(by_seed),
                    "date": time.strftime("%Y-%m-%d"),
                    "ndcg@10": summary.reset_index().to_dict(orient="records")})
+
 
 if __name__ == "__main__":
     main()
