@@ -82,6 +82,9 @@ GRIDS: dict[str, tuple[str, list[dict]]] = {
                                                            {"window": 3})}]),
     "top-k": ("top-k", [{}]),
     # candidates for top-k's members (tried with --validation-only)
+    "dae+item2vec+ease": ("ranking-blend", [{"members": ("dae", "item2vec", "ease"),
+                                             "member_options": ({}, {"window": 3},
+                                                                {"l2": 250.0})}]),
     "dae+item2vec+ew": ("ranking-blend", [{"members": ("dae", "item2vec", "ease-window"),
                                            "member_options": ({}, {"window": 3}, EW)}]),
     "dae+ease+ew": ("ranking-blend", [{"members": ("dae", "ease", "ease-window"),
@@ -162,13 +165,14 @@ def latency_ms(rec: Recommender, n: int = 200) -> tuple[float, float]:
 
 def run_protocol(data: MovieLensData, name: str, protocol: str, models: list[str], seed: int,
                  with_sampled: bool, side_tables: bool, paired: str | None = None,
-                 carve: int | None = None) -> list[dict]:
+                 carve: int | None = None, carve_fraction: float = 0.2) -> list[dict]:
     """Every model's row on the test part, or with `carve` on the validation split that
     seed carves from the training part (the test part is then never read)."""
     split = PROTOCOLS[protocol]
     train, test = split(data.ratings, seed)
     if carve is not None:
-        train, test = split(train, carve)
+        train, test = (random_split(train, test_fraction=carve_fraction, seed=carve)
+                       if protocol == "random" else split(train, carve))
     fit_part, val_part = split(train, seed + 1)
     rows, per_user = [], {}
     for model_name in models:
@@ -234,6 +238,10 @@ def main() -> None:
                         help="fit on the fit part and score on the validation split carved "
                              "from the training part (CARVES different carves, seeds seed+1.."
                              "; the test part is never read): for trying settings")
+    parser.add_argument("--carve-fraction", type=float, default=0.2,
+                        help="with --validation-only on the random protocol: the share of the "
+                             "training part each carve holds out (smaller: a fit part nearer "
+                             "the final training size)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
@@ -262,7 +270,7 @@ def run_seed(data: MovieLensData, name: str, protocol: str, seed: int, carve: in
     """One split (or validation carve): every model's table (and paired table), written to
     its JSON file."""
     rows = run_protocol(data, name, protocol, args.models, seed, args.sampled,
-                        args.side_tables, args.paired, carve)
+                        args.side_tables, args.paired, carve, args.carve_fraction)
     scored_on = f"VALIDATION carve {carve}" if carve else "full catalogue"
     show(f"{name}, {protocol} (seed {seed}), {scored_on}, seen excluded", rows, SHOWN)
     if args.paired in args.models:
