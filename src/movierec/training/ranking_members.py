@@ -18,7 +18,6 @@ from movierec.training.members import MemberJob, MemberResult, run_member_jobs
 from movierec.training.tensors import RatingTensors
 
 MAX_VALIDATION_USERS = 5000  # weights are chosen on at most this many users' held-out rows
-SEEN = -1e9  # a seen movie's standardised score while the weights are chosen
 PARALLEL_FROM = 20_000  # ratings from which members fit side by side by default
 
 
@@ -100,17 +99,22 @@ def _choose_weights(model: RankingBlend, part: RatingTensors, validation: Rating
     keep = np.isin(val_users, users)
     row_of = np.full(model.n_users, -1)
     row_of[users] = np.arange(len(users))
+    blocks = np.array_split(users, max(1, len(users) // 1024))
+    scores = torch.empty(len(model.member_models), len(users), model.n_movies,
+                         device=model.blend_weights.device)
     with torch.no_grad():
         model.eval()
-        scores = torch.stack([torch.cat(block) for block in zip(
-            *(model.member_scores(as_index(b, model_device(model))) for b in np.array_split(
-                users, max(1, len(users) // 1024))), strict=True)])
-    # seen movies sink below every blend once, here, instead of being masked per candidate:
-    # standardised scores are small, so any blend of SEEN (weights sum to 1) is SEEN itself
+        for block in blocks:
+            rows = as_index(row_of[block], scores.device)
+            for member, member_scores in enumerate(
+                    model.member_scores(as_index(block, model_device(model)))):
+                scores[member, rows] = member_scores
+    # seen movies are masked once here, not per candidate: -inf in every member's scores
+    # blends to -inf (or NaN where a weight is 0), which the one top-k rule never lists
     seen = SeenMovies.from_indices(to_numpy(part.users), to_numpy(part.movies), model.n_users,
                                    model.n_movies)
     rows, cols = seen.seen_positions(users)
-    scores[:, as_index(rows, scores.device), as_index(cols, scores.device)] = SEEN
+    scores[:, as_index(rows, scores.device), as_index(cols, scores.device)] = -torch.inf
     best, best_ndcg = candidates[0], -1.0
     for weights in candidates:
         blended = torch.tensordot(torch.tensor(weights, dtype=scores.dtype,
