@@ -57,7 +57,6 @@ PROTOCOLS: dict[str, Callable[[pd.DataFrame, int], tuple[pd.DataFrame, pd.DataFr
     "leave-last-out": lambda r, seed: leave_last_out(r, n=1, seed=seed),
 }
 DAE_SMALL = {"dropout": 0.25, "l2": 100.0}
-EW = {"window": 19, "l2": 250.0}
 # row name -> (preset, grid of its options). Every row is a preset of the one facade.
 GRIDS: dict[str, tuple[str, list[dict]]] = {
     "popularity": ("popularity", [{}]),
@@ -81,23 +80,19 @@ GRIDS: dict[str, tuple[str, list[dict]]] = {
                                         "member_options": ({**DAE_SMALL, "epochs": 10},
                                                            {"window": 3})}]),
     "top-k": ("top-k", [{}]),
-    # candidates for top-k's members (tried with --validation-only; not run by default)
-    "dae+item2vec+ease": ("ranking-blend", [{"members": ("dae", "item2vec", "ease"),
-                                             "member_options": ({}, {"window": 3},
-                                                                {"l2": 250.0})}]),
-    "dae+item2vec+ew": ("ranking-blend", [{"members": ("dae", "item2vec", "ease-window"),
-                                           "member_options": ({}, {"window": 3}, EW)}]),
-    "dae+ease+ew": ("ranking-blend", [{"members": ("dae", "ease", "ease-window"),
-                                       "member_options": ({}, {"l2": 250.0}, EW)}]),
-    "dae+ew": ("ranking-blend", [{"members": ("dae", "ease-window"),
-                                  "member_options": ({}, EW)}]),
-    "dae+item2vec+ease+ew": ("ranking-blend", [{"members": ("dae", "item2vec", "ease",
-                                                            "ease-window"),
-                                                "member_options": ({}, {"window": 3},
-                                                                   {"l2": 250.0}, EW)}]),
 }
-CANDIDATES = ("dae+item2vec+ease", "dae+item2vec+ew", "dae+ease+ew", "dae+ew",
-              "dae+item2vec+ease+ew")
+# candidates for top-k's members (tried with --validation-only; not run by default), each
+# member as its preset (ease-window: window 19, l2 250)
+CANDIDATES: dict[str, tuple[str, list[dict]]] = {
+    name: ("ranking-blend", [{"members": members, "member_options": options}])
+    for name, members, options in [
+        ("dae+item2vec+ew", ("dae", "item2vec", "ease-window"), ({}, {"window": 3}, {})),
+        ("dae+ease+ew", ("dae", "ease", "ease-window"), ({}, {"l2": 250.0}, {})),
+        ("dae+ew", ("dae", "ease-window"), ({}, {})),
+        ("dae+item2vec+ease+ew", ("dae", "item2vec", "ease", "ease-window"),
+         ({}, {"window": 3}, {"l2": 250.0}, {})),
+    ]}
+GRIDS.update(CANDIDATES)
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
          "factorized_top_100", "coverage@10", "train_s", "query_p50_ms", "query_p99_ms"]
 
