@@ -26,7 +26,23 @@ from movierec.data import SeenMovies, top_k_unseen
 from movierec.devices import as_index
 
 Scorer = Callable[[np.ndarray], torch.Tensor]
-METRICS = ("recall", "precision", "ndcg", "hit_rate", "map", "mrr")
+
+
+def _at_k(hits: np.ndarray, n_relevant: np.ndarray, discounts: np.ndarray
+          ) -> dict[str, np.ndarray]:
+    """Each user's metrics from `hits` [users, k] (whether the i-th listed movie is relevant)
+    and their number of relevant movies; `discounts` are NDCG's 1 / log2(rank + 1)."""
+    k = hits.shape[1]
+    found = hits.sum(axis=1)
+    ideal = np.cumsum(discounts[:k])[np.minimum(n_relevant, k) - 1]
+    precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    first = np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, np.inf)
+    return {"recall": found / n_relevant,
+            "precision": found / k,
+            "ndcg": (hits * discounts[:k]).sum(axis=1) / ideal,
+            "hit_rate": found > 0,
+            "map": (precision_at * hits).sum(axis=1) / np.minimum(n_relevant, k),
+            "mrr": 1.0 / first}
 
 
 def relevance_matrix(users: np.ndarray, movies: np.ndarray, shape: tuple[int, int]
@@ -80,7 +96,7 @@ def _user_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarra
     users = np.flatnonzero(np.diff(relevant.indptr))
     relevant_keys = _pair_keys(relevant)
     k_max = max(ks)
-    per_user = {f"{m}@{k}": np.empty(len(users)) for m in METRICS for k in ks}
+    per_user: dict[str, np.ndarray] = {}
     covered = {k: np.zeros(n_movies, dtype=bool) for k in ks}
     discounts = 1.0 / np.log2(np.arange(2, k_max + 2))
     for start in _blocks(len(users), block, progress, "top-k metrics"):
@@ -90,17 +106,8 @@ def _user_metrics(scorer: Scorer, test_users: np.ndarray, test_movies: np.ndarra
         hits = _is_relevant(relevant_keys, batch[:, None] * n_movies + top) & (top >= 0)
         n_rel = np.diff(relevant.indptr)[batch]
         for k in ks:
-            h = hits[:, :k]
-            found = h.sum(axis=1)
-            ideal = np.cumsum(discounts[:k])[np.minimum(n_rel, k) - 1]
-            precision_at = np.cumsum(h, axis=1) / np.arange(1, k + 1)
-            first = np.where(h.any(axis=1), h.argmax(axis=1) + 1, np.inf)
-            per_user[f"recall@{k}"][rows] = found / n_rel
-            per_user[f"precision@{k}"][rows] = found / k
-            per_user[f"ndcg@{k}"][rows] = (h * discounts[:k]).sum(axis=1) / ideal
-            per_user[f"hit_rate@{k}"][rows] = found > 0
-            per_user[f"map@{k}"][rows] = (precision_at * h).sum(axis=1) / np.minimum(n_rel, k)
-            per_user[f"mrr@{k}"][rows] = 1.0 / first
+            for name, values in _at_k(hits[:, :k], n_rel, discounts).items():
+                per_user.setdefault(f"{name}@{k}", np.empty(len(users)))[rows] = values
             listed = top[:, :k].ravel()
             covered[k][listed[listed >= 0]] = True
     return users, per_user, covered
