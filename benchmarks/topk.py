@@ -61,6 +61,7 @@ DAE_SMALL = {"dropout": 0.25, "l2": 100.0}
 GRIDS: dict[str, tuple[str, list[dict]]] = {
     "popularity": ("popularity", [{}]),
     "ease": ("ease", [{"l2": v} for v in (100.0, 250.0, 500.0, 1000.0)]),
+    "item-ridge": ("item-ridge", [{"l2": v} for v in (250.0, 500.0, 1000.0)]),
     "ease-window": ("ease-window", [{"window": w, "l2": v} for w in (9, 19, 39)
                                     for v in (50.0, 100.0, 250.0)]),
     "ials": ("ials", [{"factors": f, "regularization": r, "alpha": a}
@@ -82,7 +83,7 @@ GRIDS: dict[str, tuple[str, list[dict]]] = {
     "top-k": ("top-k", [{}]),
 }
 # candidates for top-k's members (tried with --validation-only; not run by default), each
-# member as its preset (ease-window: window 19, l2 250)
+# member as its preset (ease-window: window 19, l2 250; item-ridge: l2 500)
 CANDIDATES: dict[str, tuple[str, list[dict]]] = {
     name: ("ranking-blend", [{"members": members, "member_options": options}])
     for name, members, options in [
@@ -91,6 +92,8 @@ CANDIDATES: dict[str, tuple[str, list[dict]]] = {
         ("dae+ew", ("dae", "ease-window"), ({}, {})),
         ("dae+item2vec+ease+ew", ("dae", "item2vec", "ease", "ease-window"),
          ({}, {"window": 3}, {"l2": 250.0}, {})),
+        ("dae+item2vec+ridge", ("dae", "item2vec", "item-ridge"), ({}, {"window": 3}, {})),
+        ("dae+ridge", ("dae", "item-ridge"), ({}, {})),
     ]}
 GRIDS.update(CANDIDATES)
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
@@ -236,6 +239,10 @@ def main() -> None:
                         help="fit on the fit part and score on the validation split carved "
                              "from the training part (CARVES different carves, seeds seed+1.."
                              "; the test part is never read): for trying settings")
+    parser.add_argument("--first-carve", type=int, metavar="SEED",
+                        help="with --validation-only: the first carve's seed (default: the "
+                             "split seed + 1), so a decision can be made on carves that no "
+                             "earlier setting was chosen on")
     parser.add_argument("--carve-fraction", type=float, default=0.2,
                         help="with --validation-only on the random protocol: the share of the "
                              "training part each carve holds out (smaller: a fit part nearer "
@@ -252,7 +259,7 @@ def main() -> None:
             continue
         for protocol in args.protocol:
             splits = ([(seed, None) for seed in args.seed] if not args.validation_only else
-                      [(seed, seed + 1 + c) for seed in args.seed
+                      [(seed, (args.first_carve or seed + 1) + c) for seed in args.seed
                        for c in range(args.validation_only)])
             by_seed = {f"seed {seed}" + (f" carve {carve}" if carve else ""):
                        run_seed(data, name, protocol, seed, carve, args, machine)

@@ -35,7 +35,39 @@ def test_ease_matches_its_closed_form() -> None:
     np.testing.assert_allclose(scores, x[:5] @ b, rtol=1e-4, atol=1e-5)
 
 
+def test_item_ridge_matches_its_closed_form() -> None:
+    model, users, movies = fitted("item-ridge", l2=10.0)
+    x = np.zeros((40, 20))
+    x[users.numpy(), movies.numpy()] = 1.0
+    b = np.eye(20) - 10.0 * np.linalg.inv(x.T @ x + 10.0 * np.eye(20))
+    np.fill_diagonal(b, 0.0)
+    with torch.no_grad():
+        scores = model.score(torch.arange(5)).numpy()
+    np.testing.assert_allclose(scores, x[:5] @ b, rtol=1e-4, atol=1e-5)
+
+
+def test_item_ridge_ranks_as_the_user_ridge_that_leaves_the_user_out() -> None:
+    # predict user u's row from the other users' rows (ridge over users, u left out)
+    rng = np.random.default_rng(0)
+    x = (rng.random((30, 12)) < 0.3).astype(float)
+    x[:, 0] = 1.0  # no empty rows
+    users, movies = (torch.from_numpy(i.astype(np.int64)) for i in x.nonzero())
+    model = build_model("item-ridge", 30, 12, l2=3.0)
+    model.observe_ratings(users, movies, torch.ones(len(users)))
+    with torch.no_grad():
+        scores = model.eval().score(torch.arange(30)).numpy().astype(float)
+    for u in range(30):
+        others = np.delete(x, u, axis=0)
+        weights = np.linalg.solve(others @ others.T + 3.0 * np.eye(29), others @ x[u])
+        unseen = x[u] == 0
+        ours, by_users = scores[u, unseen], (weights @ others)[unseen]
+        factor = ours @ by_users / (by_users @ by_users)  # one positive number per user
+        assert factor > 0
+        np.testing.assert_allclose(ours, factor * by_users, rtol=1e-3, atol=1e-6)
+
+
 @pytest.mark.parametrize(("preset", "options"), [("ease", {"l2": 10.0}),
+                                                 ("item-ridge", {"l2": 10.0}),
                                                  ("ials", {"factors": 4, "iterations": 10,
                                                            "regularization": 0.05}),
                                                  ("bpr", {"factors": 4, "iterations": 200})])

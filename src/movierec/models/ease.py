@@ -1,5 +1,6 @@
 """EASE (Steck, WWW 2019): a closed-form item-item linear autoencoder for top-k; optionally
-over co-ratings made close together in time (`window`)."""
+over co-ratings made close together in time (`window`), or without its zero-diagonal
+constraint (`zero_diagonal=False`: item-item ridge regression)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,19 @@ class EASE(HistoryRanker):
     apart in a user's time order, weighted 1 - gap / (window + 1), with each movie's rating
     count on the diagonal: B then predicts a movie from the movies rated around it, as a
     random split hides movies from the middle of a user's sittings.
+
+    With `zero_diagonal=False`, B = I - l2 P, the plain ridge regression of every movie on
+    all of them, with its diagonal dropped afterwards (seen movies are never listed). It
+    lacks EASE's 1 / P_jj scaling of column j, which lifts popular movies. A user's unseen
+    movies rank as the user-user ridge regression that leaves the user's own row out ranks
+    them (by Sherman-Morrison, those scores are these times a positive number per user).
     """
 
     default_preset = "ease"
 
     def __init__(self, n_users: int, n_movies: int,
                  rating_range: tuple[float, float] = (1.0, 5.0), l2: float = 500.0,
-                 window: int | None = None) -> None:
+                 window: int | None = None, zero_diagonal: bool = True) -> None:
         super().__init__(n_users, n_movies, rating_range)
         if not l2 > 0:
             raise ConfigError(f"l2 must be > 0, got {l2}")
@@ -38,6 +45,7 @@ class EASE(HistoryRanker):
                               f"got {window}")
         self.l2 = float(l2)
         self.window = None if window is None else int(window)
+        self.zero_diagonal = bool(zero_diagonal)
         self.item_item = SparseInputLinear(n_movies, n_movies, bias=False,
                                            weight=torch.zeros(n_movies, n_movies))
         self.item_item.requires_grad_(False)
@@ -48,7 +56,8 @@ class EASE(HistoryRanker):
     def fit_history(self) -> None:
         precision = regularised_inverse(self._gram(), torch.full((self.n_movies,), self.l2,
                                                                  dtype=torch.float64))
-        weights = -precision / precision.diagonal()
+        weights = (-precision / precision.diagonal() if self.zero_diagonal
+                   else -self.l2 * precision)
         weights.diagonal().zero_()
         self.item_item.rows.weight.copy_(weights.float())
 
