@@ -141,3 +141,22 @@ def test_members_fitted_side_by_side_match_one_after_another() -> None:
         assert torch.allclose(fits[0].model.score(users), fits[1].model.score(users),
                               atol=1e-5)
     assert len(fits[1].history.records) == len(fits[0].history.records)
+
+
+def test_the_facade_hands_weight_holdout_to_the_weight_search(monkeypatch) -> None:
+    # the facade's own `validation_fraction` is for rating models; it must not swallow it
+    from movierec.training import ranking_members
+
+    shares = []
+    original = ranking_members.holdout_mask
+
+    def recording(users: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+        shares.append(fraction)
+        return original(users, fraction, seed)
+
+    monkeypatch.setattr(ranking_members, "holdout_mask", recording)
+    rec = Recommender("ranking-blend", progress=False, members=("ease", "popularity"),
+                      weight_step=0.5, weight_holdout=0.3).fit(two_clusters())
+    assert shares == [0.3] and rec.model.weight_holdout == 0.3
+    held = original(np.repeat(np.arange(100), 50), 0.3, seed=0)
+    assert abs(held.mean() - 0.3) < 0.02

@@ -37,9 +37,11 @@ class RankingBlend(Scorer):
     with `member_options[i]` on top: model options build the member, the rest are its
     training options, e.g. {"dropout": 0.25, "epochs": 10}). `weights` None: the Trainer's
     "ranking_members" regime fits the members on most of the training data, picks the
-    weights on the simplex grid (`weight_step`) by NDCG@10 on the held-out rest, then
-    refits every member weighted above 0 on all of it (a member weighted 0 is never asked
-    for scores). Named parts: each member's parts, prefixed by its position and name.
+    weights on the simplex grid (`weight_step`) by NDCG@10 on the held-out rest (a random
+    `weight_holdout` share of each user's ratings; not the facade's `validation_fraction`,
+    which rating models use for early stopping), then refits every member weighted above 0
+    on all of it (a member weighted 0 is never asked for scores). Named parts: each
+    member's parts, prefixed by its position and name.
     """
 
     default_preset = "ranking-blend"
@@ -53,7 +55,7 @@ class RankingBlend(Scorer):
                  members: tuple[str, ...] = ("ease", "popularity"),
                  member_options: tuple[dict, ...] | None = None,
                  weights: tuple[float, ...] | None = None, weight_step: float = 0.1,
-                 validation_fraction: float = 0.1) -> None:
+                 weight_holdout: float = 0.1) -> None:
         from movierec.models.presets import build_model, get_preset  # presets list this class
 
         super().__init__(n_users, n_movies, rating_range)
@@ -77,10 +79,10 @@ class RankingBlend(Scorer):
                                   f"sum; got {list(weights)} for {len(members)} members")
         if not 0.0 < weight_step <= 1.0 or abs(round(1 / weight_step) * weight_step - 1) > 1e-9:
             raise ConfigError(f"weight_step must divide 1 (e.g. 0.1, 0.25), got {weight_step}")
-        if not 0.0 < validation_fraction < 1.0:
-            raise ConfigError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+        if not 0.0 < weight_holdout < 1.0:
+            raise ConfigError(f"weight_holdout must be in (0, 1), got {weight_holdout}")
         self.members, self.member_options, self.weights = members, options, weights
-        self.weight_step, self.validation_fraction = weight_step, validation_fraction
+        self.weight_step, self.weight_holdout = weight_step, weight_holdout
         shaped = [set(get_preset(name).option_names()) for name in members]
         self.member_training = tuple({k: v for k, v in opts.items() if k not in names}
                                      for opts, names in zip(options, shaped, strict=True))

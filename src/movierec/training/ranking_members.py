@@ -43,7 +43,7 @@ def fit_ranking_members(model: RankingBlend, train: RatingTensors,
         history.best_epoch = len(history.records)
         return history
     if validation is None or len(validation) == 0:
-        held = torch.from_numpy(holdout_mask(to_numpy(train.users), model.validation_fraction,
+        held = torch.from_numpy(holdout_mask(to_numpy(train.users), model.weight_holdout,
                                              config.seed)).to(train.users.device)
         part, validation = train.take(~held), train.take(held)
     else:
