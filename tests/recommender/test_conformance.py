@@ -7,6 +7,8 @@ fit fast. Every check runs on the CPU, and again on CUDA where torch sees a GPU
 from __future__ import annotations
 
 import copy
+import dataclasses
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -20,6 +22,7 @@ from movierec import Recommender
 from movierec.cli.app import app
 from movierec.errors import ConfigError, UnknownIdError
 from movierec.models import PRESETS
+from movierec.training import TrainConfig
 
 # History presets whose fold-in is close, not exact (the stated tolerance of the fold-in
 # test): a new user's id embedding is the mean user row (two-tower, and retrieve-rank through
@@ -297,3 +300,13 @@ def test_cli_lists_every_preset_with_what_it_does():
             listed[cells[0]] = cells[1]
     assert listed == {name: preset.does for name, preset in PRESETS.items()}
     assert set(listed.values()) <= {"predicts ratings", "ranks", "both"}
+
+
+@each_preset
+def test_no_option_is_taken_by_the_facade_or_the_training_config(name: str):
+    # `Recommender(name, **options)` keeps its own keywords and hands training fields to
+    # the TrainConfig: a model option named like one of them would never reach the model
+    facade = {p for p, v in inspect.signature(Recommender.__init__).parameters.items()
+              if v.kind is inspect.Parameter.KEYWORD_ONLY}
+    training = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert not set(PRESETS[name].option_names()) & (facade | training)
