@@ -199,9 +199,10 @@ PRESETS: Mapping[str, Preset] = _frozen({p.name: p for p in [
     Preset("item-ridge", EASE,
            "Ranks: item-item ridge regression over 0/1 histories, B = I - l2 (X'X + l2 I)^-1 "
            "(EASE without its zero-diagonal constraint, so popular movies are not lifted), "
-           "l2 500 (chosen on validation carves by benchmarks/topk.py).",
-           # 5% validation carves 43-45 of both data sets: mean NDCG@10 0.1457 vs EASE's
-           # best 0.1432 (l2 250), ahead on all six (docs/benchmarks.md)
+           "l2 500 (chosen on validation carves; on par with EASE).",
+           # l2 and the constraint chosen on 5% validation carves 43-45 of both data sets
+           # (mean NDCG@10 0.1457 vs EASE's best 0.1432); on fresh carves 46-48 a tie with
+           # EASE l2 250 (0.1392 both; docs/benchmarks.md)
            _frozen({"l2": 500.0, "zero_diagonal": False}), _frozen({})),
     Preset("ranking-blend", RankingBlend,
            "Ranks: a blend of ranker presets (`members`), each user's scores standardised, "
