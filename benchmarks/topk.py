@@ -99,8 +99,6 @@ CANDIDATES: dict[str, tuple[str, list[dict]]] = {
 # the same blend choosing its weights on a held-out 5% of its training ratings, not 10%
 CANDIDATES["dae+item2vec+ease-hold05"] = (
     "ranking-blend", [{**CANDIDATES["dae+item2vec+ease"][1][0], "weight_holdout": 0.05}])
-# top-k with the mean of the best weights of 200 resamples of its validation users
-CANDIDATES["top-k-bagged"] = ("top-k", [{"weight_bootstraps": 200}])
 GRIDS.update(CANDIDATES)
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
          "factorized_top_100", "coverage@10", "train_s", "query_p50_ms", "query_p99_ms"]

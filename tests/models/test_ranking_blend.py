@@ -160,18 +160,3 @@ def test_the_facade_hands_weight_holdout_to_the_weight_search(monkeypatch) -> No
     assert shares == [0.3] and rec.model.weight_holdout == 0.3
     held = original(np.repeat(np.arange(100), 50), 0.3, seed=0)
     assert abs(held.mean() - 0.3) < 0.02
-
-
-def test_bootstrapped_weights_average_the_resamples_best() -> None:
-    rec = Recommender("ranking-blend", progress=False, members=("ease", "popularity"),
-                      weight_step=0.25, weight_bootstraps=50).fit(two_clusters())
-    weights = rec.model.blend_weights.tolist()
-    assert abs(sum(weights) - 1.0) < 1e-6 and min(weights) >= 0.0
-    assert weights[0] > weights[1]  # EASE still leads: popularity lists the other cluster
-    # each weight is a mean of 50 grid values (multiples of 0.25)
-    assert abs(weights[0] * 50 * 4 - round(weights[0] * 50 * 4)) < 1e-4
-    search = [r for r in rec.history.records if r.val_ndcg is not None]
-    assert len(search) == 1 and 0.0 < search[0].val_ndcg <= 1.0
-    with pytest.raises(ConfigError, match="weight_bootstraps"):
-        Recommender("ranking-blend", progress=False, members=("ease", "popularity"),
-                    weight_bootstraps=-1).fit(two_clusters())

@@ -39,8 +39,7 @@ class RankingBlend(Scorer):
     "ranking_members" regime fits the members on most of the training data, picks the
     weights on the simplex grid (`weight_step`) by NDCG@10 on the held-out rest (a random
     `weight_holdout` share of each user's ratings; not the facade's `validation_fraction`,
-    which rating models use for early stopping; with `weight_bootstraps` B, the mean of the
-    best weights of B resamples of its users), then refits every member weighted above 0
+    which rating models use for early stopping), then refits every member weighted above 0
     on all of it (a member weighted 0 is never asked for scores). Named parts: each
     member's parts, prefixed by its position and name.
     """
@@ -56,7 +55,7 @@ class RankingBlend(Scorer):
                  members: tuple[str, ...] = ("ease", "popularity"),
                  member_options: tuple[dict, ...] | None = None,
                  weights: tuple[float, ...] | None = None, weight_step: float = 0.1,
-                 weight_holdout: float = 0.1, weight_bootstraps: int = 0) -> None:
+                 weight_holdout: float = 0.1) -> None:
         from movierec.models.presets import build_model, get_preset  # presets list this class
 
         super().__init__(n_users, n_movies, rating_range)
@@ -83,11 +82,7 @@ class RankingBlend(Scorer):
         if not 0.0 < weight_holdout < 1.0:
             raise ConfigError(f"weight_holdout must be in (0, 1), got {weight_holdout}")
         self.members, self.member_options, self.weights = members, options, weights
-        if weight_bootstraps < 0:
-            raise ConfigError(f"weight_bootstraps must be >= 0 (0: the single best weights), "
-                              f"got {weight_bootstraps}")
         self.weight_step, self.weight_holdout = weight_step, weight_holdout
-        self.weight_bootstraps = int(weight_bootstraps)
         shaped = [set(get_preset(name).option_names()) for name in members]
         self.member_training = tuple({k: v for k, v in opts.items() if k not in names}
                                      for opts, names in zip(options, shaped, strict=True))

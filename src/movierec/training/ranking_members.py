@@ -10,7 +10,7 @@ import torch
 
 from movierec.data import SeenMovies
 from movierec.devices import as_index, model_device, to_numpy
-from movierec.evaluate.ranking import per_user_ranking_metrics
+from movierec.evaluate.ranking import ranking_metrics
 from movierec.models.ranking_blend import RankingBlend
 from movierec.training.config import TrainConfig
 from movierec.training.history import EpochRecord, History
@@ -89,9 +89,8 @@ def _fit_members(model: RankingBlend, data: RatingTensors, config: TrainConfig,
 def _choose_weights(model: RankingBlend, part: RatingTensors, validation: RatingTensors,
                     candidates: list[tuple[float, ...]], seed: int
                     ) -> tuple[tuple[float, ...], float]:
-    """The candidate with the best NDCG@10 on `validation` (seen = `part`; ties go to the
-    first), or with `weight_bootstraps` the mean of the best candidates of that many
-    resamples of the validation users; and the chosen weights' NDCG@10."""
+    """The candidate with the best NDCG@10 on `validation` (seen = `part`); ties go to the
+    first candidate."""
     val_users, val_movies = to_numpy(validation.users), to_numpy(validation.movies)
     users = np.unique(val_users)
     if len(users) > MAX_VALIDATION_USERS:
@@ -116,23 +115,13 @@ def _choose_weights(model: RankingBlend, part: RatingTensors, validation: Rating
                                    model.n_movies)
     rows, cols = seen.seen_positions(users)
     scores[:, as_index(rows, scores.device), as_index(cols, scores.device)] = -torch.inf
-
-    def per_user_ndcg(weights: tuple[float, ...]) -> np.ndarray:
+    best, best_ndcg = candidates[0], -1.0
+    for weights in candidates:
         blended = torch.tensordot(torch.tensor(weights, dtype=scores.dtype,
                                                device=scores.device), scores, dims=1)
-        return per_user_ranking_metrics(
-            lambda b: blended[as_index(row_of[b], blended.device)], val_users[keep],
-            val_movies[keep], model.n_movies, seen=None, ks=(10,))["ndcg@10"].to_numpy()
-
-    ndcg = np.stack([per_user_ndcg(w) for w in candidates])  # [candidates, users]
-    if not model.weight_bootstraps:  # the best mean; ties go to the first candidate
-        best = int(np.argmax(ndcg.mean(axis=1)))
-        return candidates[best], float(ndcg[best].mean())
-    # the mean of the best candidates of resamples of the validation users: a winner
-    # chosen among many noisy means is partly noise, and averaging the winners damps it
-    rng = np.random.default_rng(seed)
-    grid = np.asarray(candidates)
-    resamples = rng.integers(0, ndcg.shape[1], (model.weight_bootstraps, ndcg.shape[1]))
-    winners = np.array([np.argmax(ndcg[:, rows].mean(axis=1)) for rows in resamples])
-    weights = tuple(float(w) for w in grid[winners].mean(axis=0))
-    return weights, float(per_user_ndcg(weights).mean())
+        ndcg = ranking_metrics(lambda b, s=blended: s[as_index(row_of[b], s.device)],
+                               val_users[keep], val_movies[keep],
+                               model.n_movies, seen=None, ks=(10,))["ndcg@10"]
+        if ndcg > best_ndcg + 1e-12:
+            best, best_ndcg = weights, ndcg
+    return best, best_ndcg
