@@ -31,6 +31,7 @@ from movierec.models.ranking_blend import RankingBlend
 from movierec.models.retrieve_rank import RetrieveThenRank
 from movierec.models.sequential import SASRec
 from movierec.models.two_tower import TwoTower
+from movierec.option_types import check_option_types
 
 _SHAPE_ARGS = ("n_users", "n_movies", "rating_range")
 
@@ -291,6 +292,7 @@ def build_model(preset: str, n_users: int, n_movies: int,
     if unknown:
         raise ConfigError(f"unknown option(s) {', '.join(unknown)} for preset {preset!r}; "
                           f"valid options: {', '.join(valid)}")
+    check_option_types(spec.model_class.__init__, options, f"preset {preset!r}")
     if seed is not None:
         torch.manual_seed(seed)
     model = spec.model_class(n_users, n_movies, rating_range, **{**spec.model_defaults, **options})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from movierec.errors import ConfigError
+from movierec.option_types import check_option_types
 
 OPTIMIZERS = ("adagrad", "adam", "adamw", "lbfgs", "per_rating_adagrad", "sgd",
               "sparse_adam", "sparse_sgd")
@@ -75,12 +76,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> TrainConfig:
-        """Build from a mapping; unknown keys raise ConfigError naming the valid ones."""
+        """Build from a mapping; unknown keys, and values of the wrong kind, raise ConfigError
+        naming them."""
         valid = sorted(f.name for f in dataclasses.fields(cls))
         unknown = sorted(set(options) - set(valid))
         if unknown:
             raise ConfigError(f"unknown training option(s) {', '.join(unknown)}; "
                               f"valid options: {', '.join(valid)}")
+        check_option_types(cls, options, "training")
         return cls(**options)
 
     @classmethod
