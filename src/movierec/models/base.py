@@ -4,6 +4,7 @@ that also predict ratings)."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -39,6 +40,9 @@ class Scorer(nn.Module):
     fold_in_regime: ClassVar[str] = "train_rows"
     predicts_ratings: ClassVar[bool] = True
     ranks: ClassVar[bool] = False
+    # the most memory fitting holds at once, in bytes per (movie, movie) pair: 0 for models
+    # whose memory grows with the movies, not with their square
+    fit_bytes_per_movie_pair: ClassVar[float] = 0.0
 
     def __init__(self, n_users: int, n_movies: int,
                  rating_range: tuple[float, float] = (1.0, 5.0)) -> None:
@@ -47,6 +51,12 @@ class Scorer(nn.Module):
         self.n_movies = int(n_movies)
         self.rating_range = (float(rating_range[0]), float(rating_range[1]))
         self.preset = self.default_preset
+
+    @classmethod
+    def fit_memory(cls, n_movies: int, options: Mapping[str, Any]) -> float:
+        """About the most memory a fit holds beyond the ratings, in bytes, for `options`
+        (the preset's defaults with the caller's on top); 0 when it is not a concern."""
+        return cls.fit_bytes_per_movie_pair * n_movies**2
 
     @property
     def supports_fold_in(self) -> bool:

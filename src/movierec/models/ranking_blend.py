@@ -5,8 +5,8 @@ combine."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -92,6 +92,16 @@ class RankingBlend(Scorer):
              for name, opts, names in zip(members, options, shaped, strict=True)])
         self.register_buffer("blend_weights", torch.tensor(
             weights if weights is not None else [1.0 / len(members)] * len(members)))
+
+    @classmethod
+    def fit_memory(cls, n_movies: int, options: Mapping[str, Any]) -> float:
+        """The members' needs summed: they may fit side by side, one process each."""
+        from movierec.models.presets import get_preset
+
+        return sum(get_preset(name).model_class.fit_memory(n_movies, dict(member_options))
+                   for name, member_options in zip(
+                       options["members"], options.get("member_options") or
+                       ({},) * len(options["members"]), strict=True))
 
     def config(self) -> dict:
         cfg = super().config()

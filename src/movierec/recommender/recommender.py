@@ -32,6 +32,7 @@ from movierec.models import (
     encode_tower_features,
     get_preset,
 )
+from movierec.models.fit_memory import check_fit_memory
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
@@ -215,6 +216,9 @@ class Recommender:
             features = encode_tower_features(self.movie_ids.ids, self.user_ids.ids,
                                              self.movies, users)
             options = {**features.options(), **options}  # the caller's sizes win (0: off)
+        spec = get_preset(self.preset)
+        check_fit_memory(self.preset, len(self.movie_ids), spec.model_class.fit_memory(
+            len(self.movie_ids), {**spec.model_defaults, **self.model_options}))
         self.model = build_model(self.preset, len(self.user_ids), len(self.movie_ids),
                                  seed=self.seed, **options)
         if features is not None:

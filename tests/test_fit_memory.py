@@ -1,0 +1,59 @@
+"""Fits whose dense movies x movies matrices would not fit in memory are refused before they
+start, with the sizes and what to do instead; the others are not affected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec import Recommender
+from movierec.errors import ConfigError
+from movierec.models import fit_memory
+from movierec.models.ease import EASE
+from movierec.models.presets import get_preset
+
+
+def _ratings(n_movies: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"user_id": rng.integers(0, 40, 800),
+                         "movie_id": rng.integers(0, n_movies, 800),
+                         "rating": rng.integers(1, 6, 800).astype(float),
+                       "timestamp": np.arange(800)}
+                        ).drop_duplicates(["user_id", "movie_id"])
+
+
+def test_available_memory_is_read_on_linux() -> None:
+    if not fit_memory.MEMINFO.exists():
+        pytest.skip("no /proc/meminfo here")
+    assert fit_memory.available_memory() > 2**20
+
+
+@pytest.mark.parametrize("preset", ["ease", "dae", "top-k", "item-ridge"])
+def test_dense_fit_beyond_available_memory_is_refused(preset: str, monkeypatch) -> None:
+    monkeypatch.setattr(fit_memory, "available_memory", lambda: 10_000)
+    rec = Recommender(preset, progress=False, rater=None)
+    with pytest.raises(ConfigError, match=rf"preset '{preset}' .* movies need about .* "
+                                          r"'ials'"):
+        rec.fit(_ratings())
+    assert rec.model is None  # nothing was built
+
+
+def test_blend_needs_the_sum_of_its_dense_members() -> None:
+    spec = get_preset("top-k")
+    members = spec.model_defaults["members"]
+    dense = sum(get_preset(m).model_class.fit_bytes_per_movie_pair for m in members)
+    need = spec.model_class.fit_memory(1000, dict(spec.model_defaults))
+    assert need == dense * 1000**2 and dense == 2 * EASE.fit_bytes_per_movie_pair
+
+
+def test_models_that_grow_with_the_movies_are_never_refused(monkeypatch) -> None:
+    monkeypatch.setattr(fit_memory, "available_memory", lambda: 10_000)
+    rec = Recommender("popularity", progress=False, rater=None).fit(_ratings())
+    assert len(rec.recommend(0, k=5)) == 5
+
+
+def test_unknown_available_memory_skips_the_check(monkeypatch) -> None:
+    monkeypatch.setattr(fit_memory, "available_memory", lambda: None)
+    rec = Recommender("ease", progress=False, rater=None).fit(_ratings())
+    assert len(rec.recommend(0, k=5)) == 5
