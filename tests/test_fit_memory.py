@@ -29,6 +29,23 @@ def test_available_memory_is_read_on_linux() -> None:
     assert fit_memory.available_memory() > 2**20
 
 
+def test_a_container_limit_below_the_machine_is_what_counts(tmp_path, monkeypatch) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:  33554432 kB\nMemAvailable:  16777216 kB\n")
+    monkeypatch.setattr(fit_memory, "MEMINFO", meminfo)
+    monkeypatch.setattr(fit_memory, "CGROUP", tmp_path)
+    assert fit_memory.available_memory() == 16 * 2**30  # no cgroup files: the machine's
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text(str(2**30))
+    assert fit_memory.available_memory() == 16 * 2**30  # no limit set
+    (tmp_path / "memory.max").write_text(str(4 * 2**30))
+    assert fit_memory.available_memory() == 3 * 2**30  # the container's 4 GiB, 1 used
+    meminfo.unlink()
+    assert fit_memory.available_memory() == 3 * 2**30
+    (tmp_path / "memory.max").unlink()
+    assert fit_memory.available_memory() is None
+
+
 @pytest.mark.parametrize("preset", ["ease", "dae", "top-k", "item-ridge"])
 def test_dense_fit_beyond_available_memory_is_refused(preset: str, monkeypatch) -> None:
     monkeypatch.setattr(fit_memory, "available_memory", lambda: 10_000)

@@ -9,11 +9,18 @@ from pathlib import Path
 from movierec.errors import ConfigError
 
 MEMINFO = Path("/proc/meminfo")
+CGROUP = Path("/sys/fs/cgroup")  # cgroup v2: a container's own limit and usage
 
 
 def available_memory() -> int | None:
-    """Bytes the kernel says new allocations can take without swapping (MemAvailable);
-    None where /proc/meminfo does not say (not Linux), and the check is then skipped."""
+    """Bytes new allocations can take: the kernel's MemAvailable, or less where this
+    process's cgroup (a container) allows less; None where neither says (not Linux), and the
+    check is then skipped."""
+    limits = [n for n in (_meminfo_available(), _cgroup_headroom()) if n is not None]
+    return min(limits) if limits else None
+
+
+def _meminfo_available() -> int | None:
     try:
         for line in MEMINFO.read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -21,6 +28,16 @@ def available_memory() -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def _cgroup_headroom() -> int | None:
+    try:
+        limit = (CGROUP / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return max(0, int(limit) - int((CGROUP / "memory.current").read_text()))
+    except (OSError, ValueError):
+        return None
 
 
 def _size(n_bytes: float) -> str:
