@@ -160,29 +160,3 @@ def test_the_facade_hands_weight_holdout_to_the_weight_search(monkeypatch) -> No
     assert shares == [0.3] and rec.model.weight_holdout == 0.3
     held = original(np.repeat(np.arange(100), 50), 0.3, seed=0)
     assert abs(held.mean() - 0.3) < 0.02
-
-
-def test_a_mix_must_beat_the_best_single_member_by_the_asked_standard_errors() -> None:
-    from movierec.training.ranking_members import gated_choice
-
-    candidates = [(1.0, 0.0), (0.5, 0.5), (0.0, 1.0)]
-    rng = np.random.default_rng(0)
-    single = rng.uniform(0.2, 0.6, 400)
-    noisy_mix = single + rng.normal(0.01, 0.2, 400)  # ahead on average, not beyond noise
-    per_user = [single, noisy_mix, single - 0.1]
-    assert noisy_mix.mean() > single.mean()
-    assert gated_choice(candidates, per_user, min_gain_se=0.0) == 1  # today's rule: the best
-    assert gated_choice(candidates, per_user, min_gain_se=2.0) == 0  # the member alone
-    clear_mix = single + rng.normal(0.01, 0.01, 400)  # the same gain, far beyond noise
-    assert gated_choice(candidates, [single, clear_mix, single - 0.1], min_gain_se=2.0) == 1
-    # a single member that is best needs no test; the second member can be the one kept
-    assert gated_choice(candidates, [single - 0.1, noisy_mix - 0.2, single], 2.0) == 2
-    assert gated_choice(candidates, [single - 0.1, noisy_mix, single], 2.0) == 2
-
-
-def test_the_gate_reaches_the_weight_search() -> None:
-    rec = Recommender("ranking-blend", progress=False, members=("ease", "popularity"),
-                      weight_step=0.5, min_gain_se=50.0).fit(two_clusters())
-    assert sorted(rec.model.blend_weights.tolist()) == [0.0, 1.0]  # one member, not a mix
-    with pytest.raises(ConfigError, match="min_gain_se"):
-        Recommender("ranking-blend", min_gain_se=-1.0).fit(two_clusters())

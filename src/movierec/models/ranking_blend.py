@@ -40,10 +40,8 @@ class RankingBlend(Scorer):
     weights on the simplex grid (`weight_step`) by NDCG@10 on the held-out rest (a random
     `weight_holdout` share of each user's ratings; not the facade's `validation_fraction`,
     which rating models use for early stopping), then refits every member weighted above 0
-    on all of it (a member weighted 0 is never asked for scores). With `min_gain_se` > 0 a
-    mix must beat the best single member on that hold-out by more than `min_gain_se`
-    standard errors of the per-user NDCG@10 difference, else that member is used alone.
-    Named parts: each member's parts, prefixed by its position and name.
+    on all of it (a member weighted 0 is never asked for scores). Named parts: each
+    member's parts, prefixed by its position and name.
     """
 
     default_preset = "ranking-blend"
@@ -57,7 +55,7 @@ class RankingBlend(Scorer):
                  members: tuple[str, ...] = ("ease", "popularity"),
                  member_options: tuple[dict, ...] | None = None,
                  weights: tuple[float, ...] | None = None, weight_step: float = 0.1,
-                 weight_holdout: float = 0.1, min_gain_se: float = 0.0) -> None:
+                 weight_holdout: float = 0.1) -> None:
         from movierec.models.presets import build_model, get_preset  # presets list this class
 
         super().__init__(n_users, n_movies, rating_range)
@@ -83,11 +81,8 @@ class RankingBlend(Scorer):
             raise ConfigError(f"weight_step must divide 1 (e.g. 0.1, 0.25), got {weight_step}")
         if not 0.0 < weight_holdout < 1.0:
             raise ConfigError(f"weight_holdout must be in (0, 1), got {weight_holdout}")
-        if not min_gain_se >= 0.0:
-            raise ConfigError(f"min_gain_se must be >= 0, got {min_gain_se}")
         self.members, self.member_options, self.weights = members, options, weights
         self.weight_step, self.weight_holdout = weight_step, weight_holdout
-        self.min_gain_se = float(min_gain_se)
         shaped = [set(get_preset(name).option_names()) for name in members]
         self.member_training = tuple({k: v for k, v in opts.items() if k not in names}
                                      for opts, names in zip(options, shaped, strict=True))

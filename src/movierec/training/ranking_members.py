@@ -10,7 +10,7 @@ import torch
 
 from movierec.data import SeenMovies
 from movierec.devices import as_index, model_device, to_numpy
-from movierec.evaluate.ranking import per_user_ranking_metrics
+from movierec.evaluate.ranking import ranking_metrics
 from movierec.models.ranking_blend import RankingBlend
 from movierec.training.config import TrainConfig
 from movierec.training.history import EpochRecord, History
@@ -89,8 +89,8 @@ def _fit_members(model: RankingBlend, data: RatingTensors, config: TrainConfig,
 def _choose_weights(model: RankingBlend, part: RatingTensors, validation: RatingTensors,
                     candidates: list[tuple[float, ...]], seed: int
                     ) -> tuple[tuple[float, ...], float]:
-    """The candidate `gated_choice` picks by NDCG@10 on `validation` (seen = `part`), and
-    its NDCG@10 there."""
+    """The candidate with the best NDCG@10 on `validation` (seen = `part`); ties go to the
+    first candidate."""
     val_users, val_movies = to_numpy(validation.users), to_numpy(validation.movies)
     users = np.unique(val_users)
     if len(users) > MAX_VALIDATION_USERS:
@@ -115,28 +115,13 @@ def _choose_weights(model: RankingBlend, part: RatingTensors, validation: Rating
                                    model.n_movies)
     rows, cols = seen.seen_positions(users)
     scores[:, as_index(rows, scores.device), as_index(cols, scores.device)] = -torch.inf
-    per_user = []
+    best, best_ndcg = candidates[0], -1.0
     for weights in candidates:
         blended = torch.tensordot(torch.tensor(weights, dtype=scores.dtype,
                                                device=scores.device), scores, dims=1)
-        per_user.append(per_user_ranking_metrics(
-            lambda b, s=blended: s[as_index(row_of[b], s.device)], val_users[keep],
-            val_movies[keep], model.n_movies, seen=None, ks=(10,))["ndcg@10"].to_numpy())
-    chosen = gated_choice(candidates, per_user, model.min_gain_se)
-    return candidates[chosen], float(per_user[chosen].mean())
-
-
-def gated_choice(candidates: list[tuple[float, ...]], per_user: list[np.ndarray],
-                 min_gain_se: float) -> int:
-    """The candidate with the best mean (ties: the first); with `min_gain_se` > 0, a mix
-    of members must beat the best single member (a weight vector with one nonzero) by more
-    than that many standard errors of their per-user difference, else that member wins."""
-    means = [float(np.mean(p)) for p in per_user]
-    best = max(range(len(candidates)), key=lambda i: (means[i], -i))
-    singles = [i for i, w in enumerate(candidates) if sum(v > 0 for v in w) == 1]
-    if min_gain_se <= 0 or not singles or best in singles:
-        return best
-    single = max(singles, key=lambda i: (means[i], -i))
-    gain = per_user[best] - per_user[single]
-    error = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
-    return best if gain.mean() > min_gain_se * error else single
+        ndcg = ranking_metrics(lambda b, s=blended: s[as_index(row_of[b], s.device)],
+                               val_users[keep], val_movies[keep],
+                               model.n_movies, seen=None, ks=(10,))["ndcg@10"]
+        if ndcg > best_ndcg + 1e-12:
+            best, best_ndcg = weights, ndcg
+    return best, best_ndcg
