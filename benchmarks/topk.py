@@ -97,6 +97,8 @@ CANDIDATES: dict[str, tuple[str, list[dict]]] = {
     ]}
 # top-k choosing its weights on a held-out 5% of its training ratings, not 10%
 CANDIDATES["top-k-hold05"] = ("top-k", [{"weight_holdout": 0.05}])
+# top-k with fixed equal weights: members fit once, no weight search
+CANDIDATES["top-k-equal"] = ("top-k", [{"weights": (1 / 3, 1 / 3, 1 / 3)}])
 GRIDS.update(CANDIDATES)
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
          "factorized_top_100", "coverage@10", "train_s", "query_p50_ms", "query_p99_ms"]
