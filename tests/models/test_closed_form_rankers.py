@@ -130,3 +130,15 @@ def test_ease_window_needs_timestamps() -> None:
     model = build_model("ease-window", 2, 3)
     with pytest.raises(ConfigError, match="ease-window needs the ratings' timestamp"):
         model.observe_ratings(torch.tensor([0, 1]), torch.tensor([0, 1]), torch.ones(2))
+
+
+def test_the_regularised_inverse_falls_back_to_float64_where_float32_fails() -> None:
+    from movierec.models.gram import regularised_inverse
+
+    gram = torch.full((50, 50), 1e6, dtype=torch.float64)  # rank one: the ridge is all
+    diagonal = torch.full((50,), 1e-2, dtype=torch.float64)  # that float32 cannot resolve
+    assert int(torch.linalg.cholesky_ex(gram.float() + torch.diag(diagonal.float()))[1]) > 0
+    inverse = regularised_inverse(gram, diagonal)
+    exact = torch.linalg.inv(gram + torch.diag(diagonal))
+    assert inverse.dtype == torch.float32
+    assert float((inverse.double() - exact).abs().max() / exact.abs().max()) < 1e-6
