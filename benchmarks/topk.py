@@ -99,6 +99,9 @@ CANDIDATES: dict[str, tuple[str, list[dict]]] = {
 CANDIDATES["top-k-hold05"] = ("top-k", [{"weight_holdout": 0.05}])
 # top-k with fixed equal weights: members fit once, no weight search
 CANDIDATES["top-k-equal"] = ("top-k", [{"weights": (1 / 3, 1 / 3, 1 / 3)}])
+# top-k with its dae member at the 10-epoch setting (4x fewer epochs)
+CANDIDATES["top-k-dae10"] = ("top-k", [{"member_options": ({**DAE_SMALL, "epochs": 10},
+                                                          {"window": 3}, {"l2": 250.0})}])
 GRIDS.update(CANDIDATES)
 SHOWN = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit_rate@10",
          "factorized_top_100", "coverage@10", "train_s", "query_p50_ms", "query_p99_ms"]
