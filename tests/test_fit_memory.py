@@ -46,7 +46,7 @@ def test_a_container_limit_below_the_machine_is_what_counts(tmp_path, monkeypatc
     assert fit_memory.available_memory() is None
 
 
-@pytest.mark.parametrize("preset", ["ease", "dae", "top-k", "item-ridge"])
+@pytest.mark.parametrize("preset", ["ease", "dae", "top-k", "item-ridge", "item2vec"])
 def test_dense_fit_beyond_available_memory_is_refused(preset: str, monkeypatch) -> None:
     monkeypatch.setattr(fit_memory, "available_memory", lambda: 10_000)
     rec = Recommender(preset, progress=False, rater=None)
@@ -56,12 +56,21 @@ def test_dense_fit_beyond_available_memory_is_refused(preset: str, monkeypatch) 
     assert rec.model is None  # nothing was built
 
 
-def test_blend_needs_the_sum_of_its_dense_members() -> None:
+def test_blend_needs_the_sum_of_its_members() -> None:
     spec = get_preset("top-k")
-    members = spec.model_defaults["members"]
-    dense = sum(get_preset(m).model_class.fit_bytes_per_movie_pair for m in members)
+    members = [get_preset(m).model_class.fit_memory(1000, {})
+               for m in spec.model_defaults["members"]]
     need = spec.model_class.fit_memory(1000, dict(spec.model_defaults))
-    assert need == dense * 1000**2 and dense == 2 * EASE.fit_bytes_per_movie_pair
+    assert need == sum(members) and min(members) > 0
+    assert EASE.fit_memory(1000, {}) == EASE.fit_bytes_per_movie_pair * 1000**2
+
+
+def test_item2vec_counts_its_dense_scores_only_where_it_keeps_them() -> None:
+    from movierec.models import item2vec
+
+    cls = get_preset("item2vec").model_class
+    assert cls.fit_memory(item2vec.DENSE_SCORES_UP_TO, {}) > 0
+    assert cls.fit_memory(item2vec.DENSE_SCORES_UP_TO + 1, {}) == 0
 
 
 def test_models_that_grow_with_the_movies_are_never_refused(monkeypatch) -> None:

@@ -105,3 +105,25 @@ def test_needs_timestamps():
 def test_bad_settings_name_the_value(option, value):
     with pytest.raises(ConfigError, match=f"{option} must .* got {value}"):
         build_model("item2vec", 4, 5, **{option: value})
+
+
+def test_the_dense_score_cache_matches_the_softmax_per_movie_and_follows_the_weights(
+        monkeypatch):
+    import pickle
+
+    from movierec.models import item2vec
+
+    rec = fitted(paired_sittings())
+    users = torch.arange(len(rec.user_ids))
+    with torch.no_grad():
+        cached = rec.model.score(users)
+        assert rec.model._dense is not None
+        monkeypatch.setattr(item2vec, "DENSE_SCORES_UP_TO", 0)  # the per-movie softmax
+        direct = rec.model.score(users)
+        torch.testing.assert_close(cached, direct)
+        rec.model.head.bias[3] += 2.0  # an in-place change, as an optimiser step makes
+        moved = rec.model.score(users)
+        monkeypatch.setattr(item2vec, "DENSE_SCORES_UP_TO", 20_000)
+        torch.testing.assert_close(rec.model.score(users), moved)  # rebuilt, not stale
+    assert not torch.allclose(moved, direct)
+    assert pickle.loads(pickle.dumps(rec.model))._dense is None  # workers send no cache
