@@ -19,7 +19,7 @@ def _ratings(n_movies: int = 60) -> pd.DataFrame:
     return pd.DataFrame({"user_id": rng.integers(0, 40, 800),
                          "movie_id": rng.integers(0, n_movies, 800),
                          "rating": rng.integers(1, 6, 800).astype(float),
-                       "timestamp": np.arange(800)}
+                         "timestamp": np.arange(800)}
                         ).drop_duplicates(["user_id", "movie_id"])
 
 
@@ -63,6 +63,13 @@ def test_blend_needs_the_sum_of_its_members() -> None:
     need = spec.model_class.fit_memory(1000, dict(spec.model_defaults))
     assert need == sum(members) and min(members) > 0
     assert EASE.fit_memory(1000, {}) == EASE.fit_bytes_per_movie_pair * 1000**2
+
+
+def test_a_blend_s_bad_member_options_still_get_the_blend_s_own_error() -> None:
+    # the estimate runs first; it must not turn the constructor's message into a traceback
+    with pytest.raises(ConfigError, match="member_options needs one dict per member"):
+        Recommender("ranking-blend", progress=False, members=("ease", "popularity"),
+                    member_options=({},)).fit(_ratings())
 
 
 def test_item2vec_counts_its_dense_scores_only_where_it_keeps_them() -> None:

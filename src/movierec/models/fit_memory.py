@@ -1,6 +1,7 @@
 """Refusing, before it starts, a fit that would run out of memory: the closed-form item-item
-models (EASE, dae, and the blends holding them) keep a few dense movies x movies float64
-matrices while they fit, so their need grows with the square of the catalogue."""
+models (EASE, dae, and the blends holding them) keep a few dense movies x movies float32
+matrices while they fit (item2vec one, for scoring), so their need grows with the square of
+the catalogue. Each model class states its need (`Scorer.fit_memory`)."""
 
 from __future__ import annotations
 

@@ -95,13 +95,18 @@ class RankingBlend(Scorer):
 
     @classmethod
     def fit_memory(cls, n_movies: int, options: Mapping[str, Any]) -> float:
-        """The members' needs summed: they may fit side by side, one process each."""
+        """The members' needs summed: they may fit side by side, one process each. Runs
+        before the blend checks its options, so a `member_options` of the wrong length is
+        read as far as it goes (the constructor then names the mistake)."""
         from movierec.models.presets import get_preset
 
-        return sum(get_preset(name).model_class.fit_memory(n_movies, dict(member_options))
-                   for name, member_options in zip(
-                       options["members"], options.get("member_options") or
-                       ({},) * len(options["members"]), strict=True))
+        given = list(options.get("member_options") or ())
+        total = 0.0
+        for i, name in enumerate(options["members"]):
+            spec = get_preset(name)
+            mine = given[i] if i < len(given) else {}
+            total += spec.model_class.fit_memory(n_movies, {**spec.model_defaults, **mine})
+        return total
 
     def config(self) -> dict:
         cfg = super().config()
