@@ -53,7 +53,7 @@ class DenoisingAutoencoder(HistoryRanker):
 
     default_preset = "dae"
     training_regime = "self_supervised"
-    fit_bytes_per_movie_pair = 20.0  # the DLAE start is EASE's inverse (measured alike)
+    fit_bytes_per_movie_pair = 20.0  # the DLAE start is EASE's inverse: 16.8 measured alike
 
     def __init__(self, n_users: int, n_movies: int,
                  rating_range: tuple[float, float] = (1.0, 5.0), dropout: float = 0.5,

@@ -33,8 +33,8 @@ class EASE(HistoryRanker):
     """
 
     default_preset = "ease"
-    # the Gram, its regularised copy, the Cholesky factor and the inverse (float32): 16.8
-    # bytes a pair measured on ml-latest-small (peak resident memory of a whole fit)
+    # the Gram, its regularised copy, the Cholesky factor and the inverse (float32): 16.7
+    # bytes a pair on ml-latest-small, peak memory of a whole fit (benchmarks/dense_memory.py)
     fit_bytes_per_movie_pair = 20.0
 
     def __init__(self, n_users: int, n_movies: int,

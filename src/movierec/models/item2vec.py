@@ -75,8 +75,8 @@ class Item2Vec(HistoryRanker):
     @classmethod
     def fit_memory(cls, n_movies: int, options: Mapping[str, Any]) -> float:
         """The dense score matrix (4 bytes a pair, and a blend's weight search scores during
-        its fit) with room for the training's own use: 4.9 bytes a pair on ml-latest-small
-        before the matrix, 6.6 after (peak resident memory over a fit and a first score)."""
+        its fit) with room for the training's own use: 4.3 bytes a pair on ml-latest-small
+        over a fit, 7.0 with a first score (`benchmarks/dense_memory.py`)."""
         return 10.0 * n_movies**2 if n_movies <= DENSE_SCORES_UP_TO else 0.0
 
     def reads_time_order(self) -> bool:
