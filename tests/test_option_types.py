@@ -55,3 +55,22 @@ def test_the_facade_and_the_cli_name_the_option(tmp_path) -> None:  # type: igno
     assert isinstance(result.exception, ConfigError)
     assert "zero_diagonal='no' must be true or false" in str(result.exception)
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(("options", "named"), [
+    ({"members": 5}, "members=5 must be a list (each text)"),
+    ({"members": "ease"}, "members='ease' must be a list (each text)"),
+    ({"member_options": [5, {}]}, "member_options=[5, {}] must be a list (each a mapping) or"),
+    ({"weights": ("a", 1.0)}, "weights=('a', 1.0) must be a list (each a number) or null"),
+])
+def test_list_options_of_the_wrong_kind_are_refused_before_any_estimate(options: dict,
+                                                                         named: str) -> None:
+    ratings = pd.DataFrame({"user_id": [1, 1, 2], "movie_id": [1, 2, 1],
+                            "rating": [4.0, 3.0, 5.0], "timestamp": [0, 1, 2]})
+    with pytest.raises(ConfigError, match=re.escape(f"preset 'ranking-blend' option {named}")):
+        Recommender("ranking-blend", progress=False, **options).fit(ratings)
+
+
+def test_lists_of_the_right_kind_pass_as_tuples_lists_or_arrays() -> None:
+    for weights in ((0.5, 0.5), [0.5, 0.5], np.array([0.5, 0.5])):
+        assert build_model("ranking-blend", 3, 4, weights=weights).weights == (0.5, 0.5)

@@ -287,17 +287,23 @@ def build_model(preset: str, n_users: int, n_movies: int,
     `seed` seeds the weight initialisation (torch's global generator) when given.
     """
     spec = get_preset(preset)
+    check_preset_options(preset, options)
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = spec.model_class(n_users, n_movies, rating_range, **{**spec.model_defaults, **options})
+    model.preset = preset
+    return model
+
+
+def check_preset_options(preset: str, options: Mapping[str, Any]) -> None:
+    """ConfigError for an option the preset does not have, or of the wrong kind."""
+    spec = get_preset(preset)
     valid = spec.option_names()
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ConfigError(f"unknown option(s) {', '.join(unknown)} for preset {preset!r}; "
                           f"valid options: {', '.join(valid)}")
     check_option_types(spec.model_class.__init__, options, f"preset {preset!r}")
-    if seed is not None:
-        torch.manual_seed(seed)
-    model = spec.model_class(n_users, n_movies, rating_range, **{**spec.model_defaults, **options})
-    model.preset = preset
-    return model
 
 
 def model_from_config(config: Mapping[str, Any]) -> Scorer:

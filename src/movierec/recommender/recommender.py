@@ -33,6 +33,7 @@ from movierec.models import (
     get_preset,
 )
 from movierec.models.fit_memory import check_fit_memory
+from movierec.models.presets import check_preset_options
 from movierec.training import History, RatingTensors, TrainConfig, Trainer
 
 if TYPE_CHECKING:
@@ -217,6 +218,7 @@ class Recommender:
                                              self.movies, users)
             options = {**features.options(), **options}  # the caller's sizes win (0: off)
         spec = get_preset(self.preset)
+        check_preset_options(self.preset, self.model_options)  # before estimating from them
         check_fit_memory(self.preset, len(self.movie_ids), spec.model_class.fit_memory(
             len(self.movie_ids), {**spec.model_defaults, **self.model_options}))
         self.model = build_model(self.preset, len(self.user_ids), len(self.movie_ids),
