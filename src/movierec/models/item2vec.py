@@ -23,8 +23,9 @@ from movierec.models.sparse_rows import SparseRows
 
 # Up to this many movies, scoring keeps every movie's weighted neighbour probabilities as one
 # dense matrix (4 bytes a pair: 1.6 GB at 20,000), so a user's scores read rows of it, as
-# EASE's do, instead of a softmax over the catalogue for each movie in the history (a heavy
-# ml-latest-small user: 36 ms median). Larger catalogues score the second way.
+# EASE's do, instead of a softmax over the catalogue for each movie in the history (the 20
+# heaviest ml-latest-small users: 4.6 ms median, `benchmarks/dense_memory.py`; about 36 ms
+# the second way, timed once by a throwaway script). Larger catalogues score the second way.
 DENSE_SCORES_UP_TO = 20_000
 
 
